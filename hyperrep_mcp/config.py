@@ -1,0 +1,130 @@
+"""Settings from the environment (HYPERREP_*), overridden by command-line flags.
+
+Bad configuration is a `ConfigError` with one line that names the variable and the fix; the CLI
+prints it and exits 2. Secrets are `SecretStr`, so no repr, log line or error ever shows them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+WriteMode = Literal["read_only", "drafts", "autosend"]
+WRITE_MODES: tuple[str, ...] = ("read_only", "drafts", "autosend")
+DEFAULT_BASE_URL = "https://api.hyperrep.ai"
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+class ConfigError(Exception):
+    """Configuration that cannot work; the message is one actionable line."""
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Settings(BaseSettings):
+    """Every setting of SPEC section 1. Environment variable = HYPERREP_ + field name, upper-cased."""
+
+    model_config = SettingsConfigDict(env_prefix="HYPERREP_", extra="ignore", validate_default=True)
+
+    api_key: SecretStr | None = None
+    base_url: str = DEFAULT_BASE_URL
+    organization_id: str | None = None
+    write_mode: WriteMode = "drafts"
+    timeout: float = Field(default=30.0, gt=0, le=300)
+    max_retries: int = Field(default=3, ge=0, le=10)
+    max_output_chars: int = Field(default=24000, ge=2000, le=1_000_000)
+    exclude_tools: Annotated[frozenset[str], NoDecode] = frozenset()
+    mcp_token: SecretStr | None = None
+    mcp_state_key: SecretStr | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("write_mode", "log_level", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        return value.upper() if info.field_name == "log_level" else value.lower().replace("-", "_")
+
+    @field_validator("exclude_tools", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @field_validator("organization_id", "api_key", "mcp_token", "mcp_state_key", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
+        if parts.query or parts.fragment:
+            raise ValueError("must not carry a query or fragment")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ValueError(
+                "must use https (plain http would send the API key unencrypted); http is only for localhost"
+            )
+        return value
+
+    @field_validator("mcp_state_key")
+    @classmethod
+    def _check_state_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes (e.g. the output of `openssl rand -hex 32`)")
+        return value
+
+    @property
+    def read_only(self) -> bool:
+        return self.write_mode == "read_only"
+
+    def api_key_value(self) -> str:
+        """The API key, for the one place that needs it (the HTTP client header)."""
+        if self.api_key is None:
+            raise ConfigError(
+                "HYPERREP_API_KEY is not set: export your HyperRep API key, or add --demo to try the sandbox."
+            )
+        return self.api_key.get_secret_value()
+
+
+_SECRET_FIELDS = frozenset({"api_key", "mcp_token", "mcp_state_key"})
+_ENV_NAMES = {name: f"HYPERREP_{name.upper()}" for name in Settings.model_fields}
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment with non-None `overrides` (command-line flags) on top."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else ""
+        name = _ENV_NAMES.get(field, field)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "literal_error" and field == "write_mode":
+            msg = f"must be one of {', '.join(WRITE_MODES)}"
+        if field not in _SECRET_FIELDS and isinstance(err.get("input"), str | int | float):
+            msg = f"{msg} (got {err['input']!r})"
+        raise ConfigError(f"{name}: {msg}" if name else msg) from None
+
+
+def env_var(field: str) -> str:
+    """The environment variable behind a settings field (for messages and docs)."""
+    return _ENV_NAMES[field]

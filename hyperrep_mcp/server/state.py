@@ -1,0 +1,109 @@
+"""Per-process server state: the one API client, the caches, organization resolution.
+
+The lifespan builds one `AppState`; every tool reaches it through its `Context`. Nothing here is
+per-user state a second replica would need: caches are optimisations, so any replica can serve
+any request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from hyperrep_mcp.api import HyperRepClient, paginate
+from hyperrep_mcp.api.errors import NotFoundError
+from hyperrep_mcp.api.models import Company, Contact, Organization
+from hyperrep_mcp.config import Settings
+from hyperrep_mcp.server.cache import AsyncTTLCache
+from hyperrep_mcp.server.concurrency import map_bounded
+from hyperrep_mcp.server.results import ToolInputError
+
+# Parallel upstream requests one tool call may have in flight; the API client pool bounds the total.
+FANOUT = 10
+COMPANY_PAGES = 5
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    api: HyperRepClient
+    orgs: AsyncTTLCache[list[Organization]] = field(
+        default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
+    )
+    contacts: AsyncTTLCache[Contact] = field(default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=5000))
+    companies: AsyncTTLCache[dict[str, Company]] = field(
+        default_factory=lambda: AsyncTTLCache(ttl_s=600, max_size=64)
+    )
+
+    # --- organizations -----------------------------------------------------------------------
+
+    async def organizations(self) -> list[Organization]:
+        return await self.orgs.get_or_load("all", self.api.list_organizations)
+
+    async def org_id(self, organization_id: str | None) -> str:
+        """The organization a call is about: pinned > given > the only one the key sees."""
+        pinned = self.settings.organization_id
+        if pinned:
+            return pinned
+        if organization_id:
+            return organization_id
+        orgs = await self.organizations()
+        if len(orgs) == 1:
+            return orgs[0].organization_id
+        if not orgs:
+            raise ToolInputError("This API key cannot see any organization. Check HYPERREP_API_KEY.")
+        raise ToolInputError(
+            "This key can access several organizations; pass organization_id. Organizations: "
+            + "; ".join(f"{o.name or '(unnamed)'} (organization_id={o.organization_id})" for o in orgs)
+        )
+
+    async def org_name(self, org_id: str) -> str:
+        """The organization's name for headers; its id when the name cannot be had."""
+        try:
+            orgs = await self.organizations()
+        except Exception:  # a header must not fail the call
+            return org_id
+        for org in orgs:
+            if org.organization_id == org_id:
+                return org.name or org_id
+        return org_id
+
+    async def org_list_text(self) -> str:
+        try:
+            orgs = await self.organizations()
+        except Exception:
+            return ""
+        return "; ".join(f"{o.name or '(unnamed)'} (organization_id={o.organization_id})" for o in orgs)
+
+    # --- contacts and companies --------------------------------------------------------------
+
+    async def contact(self, org: str, contact_id: str) -> Contact | None:
+        """One contact, cached; None when it no longer exists."""
+        try:
+            return await self.contacts.get_or_load(
+                (org, contact_id), lambda: self.api.get_contact(org, contact_id)
+            )
+        except NotFoundError:
+            return None
+
+    def remember_contacts(self, org: str, contacts: Iterable[Contact]) -> None:
+        for c in contacts:
+            self.contacts.put((org, c.contact_id), c)
+
+    async def contacts_by_id(self, org: str, ids: Iterable[str | None]) -> dict[str, Contact]:
+        """Resolve many contact ids at once: cache first, the rest concurrently (bounded)."""
+        wanted = list(dict.fromkeys(i for i in ids if i))
+        found = await map_bounded(lambda cid: self.contact(org, cid), wanted, limit=FANOUT)
+        return {c.contact_id: c for c in found if c is not None}
+
+    async def company_map(self, org: str) -> dict[str, Company]:
+        """Companies by id (a few pages at most; the API has no company detail route)."""
+
+        async def load() -> dict[str, Company]:
+            out: dict[str, Company] = {}
+            fetch = lambda cursor: self.api.list_companies(org, limit=100, cursor=cursor)  # noqa: E731
+            async for page in paginate(fetch, max_pages=COMPANY_PAGES):
+                out.update((c.company_id, c) for c in page.data)
+            return out
+
+        return await self.companies.get_or_load(org, load)
