@@ -27,6 +27,10 @@ COMPANY_PAGES = 5
 class AppState:
     settings: Settings
     api: HyperRepClient
+    # Used when a call names no organization (the demo's main org); unlike a pinned one it stays overridable.
+    default_organization_id: str | None = None
+    # Registered tool names: suggestions never point at a tool this configuration hides.
+    tool_names: frozenset[str] = frozenset()
     orgs: AsyncTTLCache[list[Organization]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
     )
@@ -34,6 +38,10 @@ class AppState:
     companies: AsyncTTLCache[dict[str, Company]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=600, max_size=64)
     )
+
+    def available(self, calls: Iterable[str]) -> list[str]:
+        """The suggested calls whose tool is registered here (e.g. no write tools in read_only mode)."""
+        return [c for c in calls if c.split("(", 1)[0] in self.tool_names]
 
     # --- organizations -----------------------------------------------------------------------
 
@@ -47,6 +55,8 @@ class AppState:
             return pinned
         if organization_id:
             return organization_id
+        if self.default_organization_id:
+            return self.default_organization_id
         orgs = await self.organizations()
         if len(orgs) == 1:
             return orgs[0].organization_id

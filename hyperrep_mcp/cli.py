@@ -1,0 +1,245 @@
+"""The `hyperrep-mcp` command: serve (stdio / HTTP), sandbox, call, doctor.
+
+Heavy imports happen inside the commands, so `--help` and start-up stay fast. In stdio mode
+nothing but protocol goes to stdout: logs go to stderr, secrets redacted. Bad configuration ends
+the process with exit code 2 and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+from hyperrep_mcp import __version__
+from hyperrep_mcp.config import ConfigError, Settings, is_loopback, load_settings
+
+EXIT_CONFIG = 2
+SANDBOX_URL = "http://127.0.0.1:8765"  # nominal: --demo talks to the sandbox in-process, not over TCP
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command = args.command or "serve"
+    try:
+        if command == "sandbox":
+            return _sandbox(args)
+        settings = _settings(args)
+        _setup_logging(settings)
+        if command == "serve":
+            return _serve(args, settings)
+        if command == "call":
+            return _call(args, settings)
+        if command == "doctor":
+            from hyperrep_mcp.doctor import run_doctor
+
+            return run_doctor(settings, demo=args.demo)
+    except ConfigError as exc:
+        print(f"hyperrep-mcp: error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    parser.error(f"unknown command {command}")
+    return EXIT_CONFIG
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hyperrep-mcp",
+        description="MCP server for the HyperRep sales inbox. Without a command: serve on stdio.",
+    )
+    p.add_argument("--version", action="version", version=f"hyperrep-mcp {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--stateless", action="store_true", help="no sessions for 2025-era clients either")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HTTP)")
+
+    call = sub.add_parser("call", help="call one tool through an MCP client session and print its text")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
+
+    sub.add_parser("doctor", help="check the key, the base URL and reachability; print client configs")
+
+    sandbox = sub.add_parser("sandbox", help="serve the simulated HyperRep API over HTTP")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765)
+    sandbox.add_argument("--seed", type=int, default=7)
+    sandbox.add_argument("--latency-ms", type=float, default=0.0)
+    sandbox.add_argument("--fault-rate", type=float, default=0.0)
+    sandbox.add_argument("--api-key", default="sandbox-key")
+
+    for cmd in (p, serve, call, sub.choices["doctor"]):
+        _settings_flags(cmd, top=cmd is p)
+    return p
+
+
+def _settings_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
+    # On subcommands the defaults are SUPPRESS so a flag given before the command is not reset.
+    d = None if top else argparse.SUPPRESS
+    p.add_argument("--demo", action="store_true", default=False if top else argparse.SUPPRESS,
+                   help="use the built-in sandbox in-process: no key, no network")  # fmt: skip
+    p.add_argument("--base-url", default=d, help="HyperRep API origin (HYPERREP_BASE_URL)")
+    p.add_argument("--organization-id", default=d, help="pin one organization (HYPERREP_ORGANIZATION_ID)")
+    p.add_argument("--write-mode", default=d, help="read_only | drafts | autosend (HYPERREP_WRITE_MODE)")
+    p.add_argument("--timeout", type=float, default=d, help="seconds per upstream request (HYPERREP_TIMEOUT)")
+    p.add_argument(
+        "--max-retries", type=int, default=d, help="retries of safe requests (HYPERREP_MAX_RETRIES)"
+    )
+    p.add_argument(
+        "--max-output-chars", type=int, default=d, help="budget of one result (HYPERREP_MAX_OUTPUT_CHARS)"
+    )
+    p.add_argument(
+        "--exclude-tools", default=d, help="comma-separated tools not to register (HYPERREP_EXCLUDE_TOOLS)"
+    )
+    p.add_argument("--log-level", default=d, help="DEBUG | INFO | WARNING | ERROR (HYPERREP_LOG_LEVEL)")
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    flags = {
+        name: getattr(args, name, None)
+        for name in (
+            "base_url",
+            "organization_id",
+            "write_mode",
+            "timeout",
+            "max_retries",
+            "max_output_chars",
+        )
+    }
+    flags["exclude_tools"] = getattr(args, "exclude_tools", None)
+    flags["log_level"] = getattr(args, "log_level", None)
+    if getattr(args, "demo", False):
+        from hyperrep_mcp.sandbox import SandboxConfig
+
+        flags.update(base_url=SANDBOX_URL, api_key=SandboxConfig().api_key)
+    settings = load_settings(**flags)
+    if settings.api_key is None:
+        settings.api_key_value()  # raises the one-line ConfigError with the fix
+    return settings
+
+
+def _setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    secrets = [
+        s.get_secret_value() for s in (settings.api_key, settings.mcp_token, settings.mcp_state_key) if s
+    ]
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    # Third-party chatter (per-request lines) is noise at INFO; our own log has one line per tool call.
+    for noisy in ("httpx2", "httpcore", "mcp", "uvicorn.access", "stamina"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+class RedactSecrets(logging.Filter):
+    """Last line of defence: no log record leaves with a secret in it, whoever logged it."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if len(s) >= 4]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        redacted = message
+        for secret in self.secrets:
+            redacted = redacted.replace(secret, "[redacted]")
+            if record.exc_text:
+                record.exc_text = record.exc_text.replace(secret, "[redacted]")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def demo_transport():
+    """An httpx2 transport into a fresh in-process sandbox, and the sandbox's primary organization."""
+    import httpx2
+
+    from hyperrep_mcp.sandbox import SandboxConfig, create_app
+
+    sandbox_app = create_app(SandboxConfig())
+    return httpx2.ASGITransport(app=sandbox_app), sandbox_app.state.sandbox.primary_organization_id()
+
+
+def make_server(settings: Settings, *, demo: bool):
+    from hyperrep_mcp.server.app import build_server
+
+    if not demo:
+        return build_server(settings)
+    transport, org = demo_transport()
+    return build_server(settings, transport=transport, default_organization_id=org)
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    transport = getattr(args, "transport", "stdio")
+    demo = getattr(args, "demo", False)
+    if transport == "stdio":
+        make_server(settings, demo=demo).run()
+        return 0
+    host = args.host
+    if not is_loopback(host) and settings.mcp_token is None:
+        raise ConfigError(
+            f"refusing to serve on {host} without HYPERREP_MCP_TOKEN: set a bearer token (or bind 127.0.0.1)."
+        )
+    from hyperrep_mcp.server.http import serve_http
+
+    serve_http(settings, host=host, port=args.port, stateless=args.stateless, workers=args.workers, demo=demo)
+    return 0
+
+
+def _call(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        arguments: Any = json.loads(args.arguments)
+    except ValueError as exc:
+        raise ConfigError(f"ARGS must be a JSON object, e.g. '{{\"limit\": 5}}' ({exc.msg})") from None
+    if not isinstance(arguments, dict):
+        raise ConfigError("ARGS must be a JSON object, e.g. '{\"limit\": 5}'")
+    import anyio
+
+    server = make_server(settings, demo=args.demo)
+    text, is_error = anyio.run(_call_tool, server, args.tool, arguments)
+    print(text)
+    return 1 if is_error else 0
+
+
+async def _call_tool(server: Any, tool: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+    from mcp import Client
+
+    async with Client(server) as client:
+        result = await client.call_tool(tool, arguments)
+    text = "\n".join(getattr(block, "text", "") for block in result.content)
+    return text, bool(result.is_error)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from hyperrep_mcp.sandbox import SandboxConfig, serve
+
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise ConfigError(f"--fault-rate must be between 0 and 1 (got {args.fault_rate})")
+    config = SandboxConfig(
+        seed=args.seed, api_key=args.api_key, latency_ms=args.latency_ms, fault_rate=args.fault_rate
+    )
+    serve(config, host=args.host, port=args.port)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,10 @@
+"""Tool modules. Importing this package registers every tool in `registry.REGISTRY`.
+
+The import order is the order clients list the tools in: orientation first, then people, threads,
+numbers and drafts.
+"""
+
+import importlib
+
+for _module in ("directory", "analytics", "contacts", "conversations", "drafts"):
+    importlib.import_module(f"hyperrep_mcp.server.tools.{_module}")

@@ -1,0 +1,338 @@
+"""Analytics and the inbox overview: response rates, and "what needs attention" in one call."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from hyperrep_mcp.api.client import iso
+from hyperrep_mcp.api.errors import HyperRepError
+from hyperrep_mcp.api.models import Conversation, Message, ResponseRate
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.text import gist, message_text
+from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, RateFigures, ResponseRateOut, Window
+from hyperrep_mcp.server.concurrency import gather, map_bounded
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.state import FANOUT, AppState
+from hyperrep_mcp.server.tools.common import (
+    EPOCH,
+    DateWindow,
+    EndDate,
+    OrganizationId,
+    StartDate,
+    app,
+    date_range,
+    org_ref,
+    walk,
+)
+
+# --- response rate -------------------------------------------------------------------------------
+
+
+def rate_figures(window: DateWindow, rate: ResponseRate) -> RateFigures:
+    percent = None
+    if rate.received:
+        value = rate.rate if rate.rate is not None else rate.responded / rate.received
+        percent = round(value * 100 if value <= 1 else value, 1)  # tolerate an API that sends percent
+    return RateFigures(
+        window=Window(start_date=iso(window.start), end_date=iso(window.end)),
+        received=rate.received,
+        responded=rate.responded,
+        rate_percent=percent,
+    )
+
+
+def window_text(w: Window) -> str:
+    def short(value: str) -> str:
+        return value[:10] if value[11:19] in ("00:00:00", "23:59:59") else value[:16].replace("T", " ") + "Z"
+
+    return f"{short(w.start_date)} → {short(w.end_date)}"
+
+
+def rate_line(f: RateFigures) -> str:
+    if f.rate_percent is None:
+        return f"no conversations received in {window_text(f.window)}, so no rate"
+    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered), {window_text(f.window)}"
+
+
+@tool("Get response rate")
+async def get_response_rate(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    compare_to_previous: Annotated[
+        bool, Field(description="Also compute the preceding window of equal length and the change")
+    ] = False,
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ResponseRateOut]:
+    """How many customer conversations we answered: received, responded, and the rate as a percentage,
+    for a window (default: the last 30 days), optionally against the preceding window of equal length.
+
+    Use it for "how responsive are we" questions; for which conversations still need a reply use
+    inbox_overview. Example: get_response_rate(start_date="2026-11-01", compare_to_previous=true).
+    """
+    state = app(ctx)
+    window = date_range(start_date, end_date, default_days=30, past_only=True)
+    org = await state.org_id(organization_id)
+
+    async def fetch(w: DateWindow) -> RateFigures:
+        return rate_figures(w, await state.api.get_response_rate(org, start_date=w.start, end_date=w.end))
+
+    calls = [lambda: fetch(window), lambda: org_ref(state, org)]
+    if compare_to_previous:
+        calls.append(lambda: fetch(window.previous()))
+    results = await gather(*calls)
+    current, organization = results[0], results[1]
+    previous = results[2] if compare_to_previous else None
+    change = None
+    if previous and current.rate_percent is not None and previous.rate_percent is not None:
+        change = round(current.rate_percent - previous.rate_percent, 1)
+
+    lines = [f"Response rate in {organization.name}: {rate_line(current)}"]
+    if previous:
+        lines.append(f"Previous window: {rate_line(previous)}")
+        if change is not None:
+            direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
+            lines.append(f"Change: {change:+g} percentage points ({direction})")
+    suggestions = state.available([call("inbox_overview")])
+    text, _ = fit(lines[0], lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
+    out = ResponseRateOut(organization=organization, current=current, previous=previous, change_points=change)
+    return tool_result(out, text)
+
+
+# --- inbox overview ------------------------------------------------------------------------------
+
+# Conversations whose last message is checked per call, in concurrent batches, within a soft time budget.
+MAX_CHECKED = 60
+CHECK_BATCH = 20
+CHECK_BUDGET_S = 20.0
+MAX_WINDOW_CONVERSATIONS = 5000
+MAX_PARTITIONS = 14
+
+
+@dataclass
+class Checked:
+    conversation: Conversation
+    last: Message | None
+    has_draft: bool
+
+
+async def _window_conversations(
+    state: AppState, org: str, window: DateWindow
+) -> tuple[list[Conversation], bool]:
+    """Every conversation active in the window. Cursor paging is sequential, so the window is cut into
+    day-sized slices fetched concurrently: the round trips then scale with the busiest day, not the week."""
+    days = max(1, math.ceil(window.length / timedelta(days=1)))
+    parts = min(MAX_PARTITIONS, days)
+    step = window.length / parts
+    slices = [DateWindow(window.start + step * i, window.start + step * (i + 1)) for i in range(parts)]
+    per_slice = MAX_WINDOW_CONVERSATIONS // parts
+
+    async def one(s: DateWindow):
+        async def fetch(api_cursor: str | None, size: int):
+            return await state.api.list_conversations(
+                org, limit=size, cursor=api_cursor, start_date=s.start, end_date=s.end
+            )
+
+        return await walk(fetch, None, limit=per_slice, page_size=100, max_scan=per_slice)
+
+    walks = await map_bounded(one, slices, limit=FANOUT)
+    seen: dict[str, Conversation] = {}
+    for w in walks:
+        for c in w.items:
+            seen.setdefault(c.conversation_id, c)
+    complete = all(w.complete and w.end is None for w in walks)
+    return sorted(seen.values(), key=lambda c: c.last_activity_at or EPOCH, reverse=True), complete
+
+
+async def _check(state: AppState, org: str, conv: Conversation) -> Checked:
+    """The conversation's latest message (a short look-back from its last activity) and whether a reply
+    draft is pending. A failure marks it unknown instead of failing the overview."""
+
+    async def last_message() -> Message | None:
+        since = (conv.last_activity_at - timedelta(days=1)) if conv.last_activity_at else None
+        page = await state.api.list_messages(org, conv.conversation_id, limit=50, start_date=since)
+        msgs = page.data
+        while page.next_cursor and len(msgs) < 500:  # rare: a very busy last day
+            page = await state.api.list_messages(
+                org, conv.conversation_id, limit=100, cursor=page.next_cursor, start_date=since
+            )
+            msgs += page.data
+        return max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None
+
+    async def draft_pending() -> bool:
+        page = await state.api.list_response_drafts(org, conv.conversation_id, limit=5)
+        return any(d.status == "saved" for d in page.data)
+
+    try:
+        last, has_draft = await gather(last_message, draft_pending)
+    except HyperRepError:
+        return Checked(conv, None, False)
+    return Checked(conv, last, has_draft)
+
+
+@tool("Inbox overview")
+async def inbox_overview(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    limit: Annotated[
+        int, Field(ge=1, le=50, description="How many awaiting conversations to list (1-50)")
+    ] = 10,
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, InboxOverviewOut]:
+    """The one-call picture of what needs attention (default: the last 7 days): conversations by folder,
+    unread count, the most recent conversations awaiting our reply (the customer wrote last) with the
+    contact's name and a one-line gist, the response rate, and message drafts awaiting review.
+
+    Start here for "who is waiting on us?" or "what happened this week?"; then read a conversation with
+    get_conversation_thread and draft a reply with upsert_response_draft. Example: inbox_overview().
+    """
+    state = app(ctx)
+    window = date_range(start_date, end_date, default_days=7, past_only=True)
+    org = await state.org_id(organization_id)
+    await ctx.report_progress(0, total=3, message="fetching conversations, response rate and drafts")
+
+    async def rate() -> RateFigures | None:
+        try:
+            return rate_figures(
+                window, await state.api.get_response_rate(org, start_date=window.start, end_date=window.end)
+            )
+        except HyperRepError:
+            return None
+
+    async def drafts() -> tuple[int, bool] | None:
+        try:
+            page = await state.api.list_message_drafts(org, limit=100)
+        except HyperRepError:
+            return None
+        return sum(d.status == "saved" for d in page.data), page.next_cursor is not None
+
+    (convs, listed_all), rate_fig, draft_count, organization = await gather(
+        lambda: _window_conversations(state, org, window), rate, drafts, lambda: org_ref(state, org)
+    )
+    await ctx.report_progress(
+        1, total=3, message=f"checking the latest messages of {min(len(convs), MAX_CHECKED)} conversations"
+    )
+
+    # Unread first: they are the likeliest to await a reply, so fewer checks find `limit` of them.
+    candidates = sorted(
+        convs[: MAX_CHECKED * 4],
+        key=lambda c: (c.is_read is not False, -(c.last_activity_at or EPOCH).timestamp()),
+    )
+    awaiting: list[Checked] = []
+    checked = 0
+    started = time.monotonic()
+    notes: list[str] = []
+    while checked < min(len(candidates), MAX_CHECKED) and len(awaiting) < limit:
+        if time.monotonic() - started > CHECK_BUDGET_S:
+            notes.append("HyperRep answered slowly, so fewer conversations were checked than usual.")
+            break
+        batch = candidates[checked : checked + CHECK_BATCH]
+        results = await map_bounded(lambda c: _check(state, org, c), batch, limit=CHECK_BATCH)
+        checked += len(batch)
+        awaiting += [r for r in results if r.last is not None and r.last.inbound]
+    awaiting.sort(key=lambda r: r.last.timestamp or EPOCH if r.last else EPOCH, reverse=True)
+    awaiting = awaiting[:limit]
+    await ctx.report_progress(2, total=3, message="resolving contact names")
+
+    contacts = await state.contacts_by_id(org, (r.conversation.contact_id for r in awaiting))
+    items = []
+    for r in awaiting:
+        contact = contacts.get(r.conversation.contact_id or "")
+        last = r.last
+        body = message_text(last.body_html, last.body_text, concise=True).body if last else ""
+        items.append(
+            AwaitingItem(
+                conversation_id=r.conversation.conversation_id,
+                contact_id=r.conversation.contact_id,
+                contact_name=records.contact_name(records.contact_view(contact)) if contact else None,
+                last_message_at=iso(last.timestamp) if last else None,
+                modality=last.modality if last else None,
+                gist=gist(body, 110) or None,
+                has_pending_draft=r.has_draft,
+            )
+        )
+    await ctx.report_progress(3, total=3, message="done")
+
+    folders = Counter((c.folder or "(none)") for c in convs)
+    unread = sum(c.is_read is False for c in convs)
+    complete = listed_all and checked >= len(convs)
+    if not listed_all:
+        notes.append(
+            f"The window holds more than {MAX_WINDOW_CONVERSATIONS} conversations; counts cover the first {len(convs)}."
+        )
+    w = Window(start_date=iso(window.start), end_date=iso(window.end))
+    header = f"Inbox overview — {organization.name}, {window_text(w)}"
+    summary = [
+        join_fields(
+            f"{len(convs)} conversations active",
+            f"{unread} unread",
+            "folders: " + ", ".join(f"{k} {v}" for k, v in folders.most_common()) if folders else None,
+        ),
+        f"Response rate: {rate_line(rate_fig)}" if rate_fig else "Response rate: unavailable right now.",
+    ]
+    if draft_count is not None:
+        n, more = draft_count
+        summary.append(f"Message drafts awaiting review: {n}{'+' if more else ''}")
+    summary.append(
+        f"Awaiting our reply (the customer wrote last) — {len(items)} shown, newest first; checked the latest "
+        f"message of {checked} of {len(convs)} conversations (unread and most recent first):"
+        if convs
+        else "No conversations in this window."
+    )
+    lines = [
+        "- "
+        + join_fields(
+            i.contact_name or "(unknown contact)",
+            i.modality,
+            i.last_message_at and i.last_message_at[:16].replace("T", " ") + "Z",
+            i.gist and f'"{i.gist}"',
+            "reply draft pending review" if i.has_pending_draft else None,
+            f"conversation_id={i.conversation_id}",
+        )
+        for i in items
+    ]
+    if convs and not items:
+        lines.append("- none among the conversations checked")
+    first = next((i for i in items if not i.has_pending_draft), items[0] if items else None)
+    suggestions = state.available(
+        ([call("get_conversation_thread", conversation_id=first.conversation_id)] if first else [])
+        + (
+            [call("upsert_response_draft", conversation_id=first.conversation_id)]
+            if first and not first.has_pending_draft
+            else []
+        )
+        + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
+    )
+    text, kept = fit(
+        "\n".join([header, *summary]),
+        lines,
+        lambda _k: [*notes, *next_steps(suggestions)],
+        state.settings.max_output_chars,
+    )
+    out = InboxOverviewOut(
+        organization=organization,
+        window=w,
+        conversations=len(convs),
+        by_folder=dict(folders),
+        unread=unread,
+        awaiting_reply=items[:kept],
+        awaiting_checked=checked,
+        awaiting_complete=complete,
+        response_rate=rate_fig,
+        message_drafts_awaiting_review=draft_count[0] if draft_count else None,
+        notes=notes,
+        suggested_calls=suggestions,
+    )
+    return tool_result(out, text)

@@ -1,0 +1,197 @@
+"""What every tool shares: argument types, date parsing, state access, and cursor walking."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from mcp.server.mcpserver import Context
+from pydantic import BaseModel, Field
+
+from hyperrep_mcp.api.models import Page
+from hyperrep_mcp.render.views import OrgRef
+from hyperrep_mcp.server import cursor as cursors
+from hyperrep_mcp.server.results import ToolInputError
+from hyperrep_mcp.server.state import AppState
+
+M = TypeVar("M", bound=BaseModel)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
+
+OrganizationId = Annotated[
+    str | None,
+    Field(
+        description="Organization to work in; omit when the key sees one organization (see list_organizations)"
+    ),
+]
+Limit = Annotated[int, Field(ge=1, le=100, description="How many items to return (1-100)")]
+Cursor = Annotated[
+    str | None, Field(description="Opaque cursor from a previous result's 'next cursor' to continue")
+]
+ResponseFormat = Annotated[
+    Literal["concise", "detailed"],
+    Field(description="concise: what you need to answer and act; detailed: every field the API returned"),
+]
+StartDate = Annotated[
+    str | None, Field(description="ISO 8601 date or date-time (UTC), e.g. 2026-11-01 or 2026-11-01T09:00:00Z")
+]
+EndDate = Annotated[
+    str | None, Field(description="ISO 8601 date or date-time (UTC); a bare date includes that whole day")
+]
+
+
+def app(ctx: Context) -> AppState:
+    return ctx.request_context.lifespan_context
+
+
+async def org_ref(state: AppState, org_id: str) -> OrgRef:
+    return OrgRef(organization_id=org_id, name=await state.org_name(org_id))
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value: str | None, *, field_name: str, end: bool = False) -> datetime | None:
+    """An ISO 8601 date or date-time as aware UTC. A bare end date means the end of that day."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        if _DATE_ONLY.match(text):
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+            return moment.replace(microsecond=0) if end else moment
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise ToolInputError(
+            f"{field_name} {value!r} is not an ISO 8601 date. Use e.g. 2026-11-01 or 2026-11-01T09:00:00Z."
+        ) from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    start: datetime
+    end: datetime
+
+    @property
+    def length(self) -> timedelta:
+        return self.end - self.start
+
+    def previous(self) -> DateWindow:
+        return DateWindow(self.start - self.length, self.start)
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def listing_dates(start_date: str | None, end_date: str | None) -> tuple[datetime | None, datetime | None]:
+    """Optional filter bounds for a listing, validated before any request."""
+    start = parse_date(start_date, field_name="start_date")
+    end = parse_date(end_date, field_name="end_date", end=True)
+    if start and end and start > end:
+        raise ToolInputError(
+            f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
+        )
+    return start, end
+
+
+def date_range(
+    start_date: str | None, end_date: str | None, *, default_days: int, past_only: bool = False
+) -> DateWindow:
+    """A closed window from the arguments; missing ends default to now and `default_days` before the end.
+
+    Errors are raised here, before any request, so the model learns the fix without a round trip.
+    """
+    start, end = listing_dates(start_date, end_date)
+    current = now()
+    end = end or current
+    start = start or end - timedelta(days=default_days)
+    if start > end:
+        raise ToolInputError(
+            f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
+        )
+    if past_only:
+        if start > current:
+            raise ToolInputError(
+                "start_date is in the future; analytics cover the past only. Use today or earlier."
+            )
+        end = min(end, current)  # "this month" ends now: the API refuses future timestamps
+    return DateWindow(start, end)
+
+
+# --- walking a cursor listing -----------------------------------------------------------------
+
+
+@dataclass
+class Walk(Generic[M]):
+    """Items collected from a listing, with the position right after each, so the next cursor can
+    point exactly after the last item shown (even mid-page)."""
+
+    items: list[M] = field(default_factory=list)
+    after: list[cursors.Position | None] = field(default_factory=list)
+    end: cursors.Position | None = None
+    scanned: int = 0
+    complete: bool = True
+
+    def next_cursor(self, shown: int) -> str | None:
+        position = self.after[shown - 1] if 0 < shown < len(self.items) else self.end
+        return _token(position)
+
+
+def _token(position: cursors.Position | None) -> str | None:
+    if position is None:
+        return None
+    if position.skip == 0:
+        return position.api_cursor  # a plain API cursor is shorter; ours only when mid-page
+    return cursors.encode(position)
+
+
+def _after(
+    api_cursor: str | None, size: int, index: int, count: int, nxt: str | None
+) -> cursors.Position | None:
+    if index < count:
+        return cursors.Position(api_cursor, size, index)
+    return cursors.Position(nxt, size, 0) if nxt else None
+
+
+async def walk(
+    fetch: Callable[[str | None, int], Awaitable[Page[M]]],
+    cursor: str | None,
+    *,
+    limit: int,
+    page_size: int,
+    match: Callable[[M], bool] | None = None,
+    max_scan: int | None = None,
+    on_page: Callable[[int], Awaitable[Any]] | None = None,
+) -> Walk[M]:
+    """Collect up to `limit` (matching) items from `cursor` on, scanning at most `max_scan` items."""
+    start = cursors.decode(cursor)
+    api_cursor, size, skip = start.api_cursor, start.page_size or page_size, start.skip
+    out: Walk[M] = Walk()
+    while True:
+        page = await fetch(api_cursor, size)
+        data, nxt = page.data, page.next_cursor
+        for i in range(skip, len(data)):
+            out.scanned += 1
+            if match is None or match(data[i]):
+                out.items.append(data[i])
+                out.after.append(_after(api_cursor, size, i + 1, len(data), nxt))
+                if len(out.items) >= limit:
+                    out.end = out.after[-1]
+                    return out
+        if on_page is not None:
+            await on_page(out.scanned)
+        if nxt is None:
+            out.end = None
+            return out
+        if max_scan is not None and out.scanned >= max_scan:
+            out.end = cursors.Position(nxt, size, 0)
+            out.complete = False
+            return out
+        api_cursor, skip = nxt, 0

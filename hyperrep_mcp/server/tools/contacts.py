@@ -1,0 +1,206 @@
+"""Contact tools: find people (client-side search over the contact list) and read one profile."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from hyperrep_mcp.api.models import Contact
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.views import ContactOut, ContactsOut
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.tools.common import (
+    EPOCH,
+    Cursor,
+    Limit,
+    OrganizationId,
+    ResponseFormat,
+    app,
+    org_ref,
+    walk,
+)
+
+# A query scans at most this many contacts per call; the cursor continues the scan.
+QUERY_SCAN_LIMIT = 1000
+SCAN_PAGE = 100
+RECENT_CONVERSATIONS = 5
+
+
+def contact_matches(contact: Contact, needle: str) -> bool:
+    """Case-insensitive substring match over name, email, phone (digits too), role and custom fields."""
+    needle = needle.casefold().strip()
+    haystack = [contact.name, contact.email, contact.phone_number, contact.company_role]
+    haystack += [f"{k} {v}" for k, v in (contact.custom_fields or {}).items()]
+    if any(needle in str(h).casefold() for h in haystack if h):
+        return True
+    digits = "".join(ch for ch in needle if ch.isdigit())
+    phone = "".join(ch for ch in contact.phone_number or "" if ch.isdigit())
+    return len(digits) >= 4 and digits in phone
+
+
+@tool("List or search contacts")
+async def list_contacts(
+    ctx: Context,
+    query: Annotated[
+        str | None,
+        Field(
+            description="Words to find in name, email, phone, role or custom fields (case-insensitive)",
+            max_length=200,
+        ),
+    ] = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ContactsOut]:
+    """List the organization's contacts (customers who wrote in), or find them by name, email, phone,
+    role or custom field with `query`.
+
+    Use this to turn a person's name into a contact_id, then call get_contact for their profile and
+    recent conversations. HyperRep has no server-side search, so a query scans the contact list page by
+    page (up to 1,000 contacts per call) and reports how far it got; pass the returned cursor to keep
+    scanning. Example: list_contacts(query="diana").
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    needle = (query or "").strip() or None
+    detailed = response_format == "detailed"
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_contacts(org, limit=size, cursor=api_cursor)
+
+    async def progress(scanned: int) -> None:
+        await ctx.report_progress(scanned, total=QUERY_SCAN_LIMIT, message=f"scanned {scanned} contacts")
+
+    found, organization = await gather(
+        lambda: walk(
+            fetch,
+            cursor,
+            limit=limit,
+            page_size=SCAN_PAGE if needle else limit,
+            match=(lambda c: contact_matches(c, needle)) if needle else None,
+            max_scan=QUERY_SCAN_LIMIT if needle else None,
+            on_page=progress if needle else None,
+        ),
+        lambda: org_ref(state, org),
+    )
+    state.remember_contacts(org, found.items)
+    companies = await state.company_map(org) if any(c.company_id for c in found.items) else {}
+    views = [
+        records.contact_view(c, company=companies.get(c.company_id or ""), detailed=detailed)
+        for c in found.items
+    ]
+
+    if needle:
+        scope = f'{len(views)} match{"es" if len(views) != 1 else ""} for "{needle}" (scanned {found.scanned} contacts{"" if found.complete else ", more remain"})'
+    else:
+        scope = f"{len(views)} contacts"
+    header = f"Contacts in {organization.name} — {scope}"
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        lines = []
+        if nxt:
+            more = "continue the scan" if needle else "more contacts"
+            lines.append(f'next cursor: {nxt} ({more}: list_contacts({_args(needle)}cursor="{nxt}"))')
+        if needle and not views and not nxt:
+            lines.append(
+                "No contact matched. Try a shorter query (a first name, an email domain, the last 4 phone digits)."
+            )
+        if views:
+            lines += next_steps(state.available([call("get_contact", contact_id=views[0].contact_id)]))
+        return lines
+
+    text, kept = fit(
+        header, [records.contact_line(v) for v in views], footer, state.settings.max_output_chars
+    )
+    out = ContactsOut(
+        organization=organization,
+        contacts=views[:kept],
+        query=needle,
+        scanned=found.scanned if needle else None,
+        scan_complete=found.complete if needle else None,
+        next_cursor=found.next_cursor(kept),
+        suggested_calls=state.available([call("get_contact", contact_id=views[0].contact_id)])
+        if views
+        else [],
+    )
+    return tool_result(out, text)
+
+
+def _args(needle: str | None) -> str:
+    return f'query="{needle}", ' if needle else ""
+
+
+@tool("Get contact")
+async def get_contact(
+    ctx: Context,
+    contact_id: Annotated[
+        str, Field(min_length=1, max_length=500, description="contact_id from list_contacts")
+    ],
+    include_conversations: Annotated[
+        bool, Field(description="Also list their most recent conversations")
+    ] = True,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ContactOut]:
+    """One contact's profile (name, email, phone, company and role, custom fields) and their most recent
+    conversations, newest first.
+
+    Use it after list_contacts has given you a contact_id; then read a conversation with
+    get_conversation_thread. Example: get_contact(contact_id="HR_id_...").
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    detailed = response_format == "detailed"
+
+    async def conversations():
+        if not include_conversations:
+            return None
+        return await state.api.list_contact_conversations(org, contact_id, limit=25)
+
+    contact, page, companies, organization = await gather(
+        lambda: state.api.get_contact(org, contact_id),
+        conversations,
+        lambda: state.company_map(org),
+        lambda: org_ref(state, org),
+    )
+    state.remember_contacts(org, [contact])
+    view = records.contact_view(contact, company=companies.get(contact.company_id or ""), detailed=detailed)
+    convs = sorted(
+        page.data if page else [], key=lambda c: c.last_activity_at or c.start_at or EPOCH, reverse=True
+    )
+    shown = convs[:RECENT_CONVERSATIONS] if not detailed else convs
+    conv_views = [records.conversation_view(c, contact=contact, detailed=detailed) for c in shown]
+    more = bool(page and (page.next_cursor or len(convs) > len(shown)))
+
+    header = f"Contact in {organization.name}: {records.contact_line(view)[2:]}"
+    items = [records.conversation_line(v) for v in conv_views]
+    if include_conversations:
+        items.insert(
+            0,
+            f"Recent conversations ({len(conv_views)}{' shown; more exist' if more else ''}):"
+            if conv_views
+            else "No conversations yet.",
+        )
+    suggestions = [call("get_conversation_thread", conversation_id=v.conversation_id) for v in conv_views[:1]]
+    if more:
+        suggestions.append(call("list_conversations", contact_id=contact_id))
+
+    text, kept = fit(
+        header, items, lambda _kept: next_steps(state.available(suggestions)), state.settings.max_output_chars
+    )
+    out = ContactOut(
+        organization=organization,
+        contact=view,
+        conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
+        more_conversations=more or kept - 1 < len(conv_views),
+        suggested_calls=state.available(suggestions),
+    )
+    return tool_result(out, text)

@@ -1,0 +1,211 @@
+"""Reading drafts: message drafts (new outreach) and response drafts (replies in a conversation)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.views import MessageDraftOut, MessageDraftsOut, ResponseDraftOut, ResponseDraftsOut
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.tools.common import (
+    Cursor,
+    EndDate,
+    Limit,
+    OrganizationId,
+    ResponseFormat,
+    StartDate,
+    app,
+    listing_dates,
+    org_ref,
+    walk,
+)
+
+DraftId = Annotated[str, Field(min_length=1, max_length=500, description="draft_id from list_message_drafts")]
+ConversationId = Annotated[
+    str, Field(min_length=1, max_length=500, description="conversation_id the draft replies in")
+]
+ResponseId = Annotated[
+    str, Field(min_length=1, max_length=500, description="response_id from list_response_drafts")
+]
+
+
+@tool("List message drafts")
+async def list_message_drafts(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, MessageDraftsOut]:
+    """Message drafts (new outbound emails/texts) with their status: saved for review, or queued to send.
+
+    Use it to see what outreach is waiting for a person to review. Replies inside a conversation are
+    response drafts instead (list_response_drafts). Dates filter on creation. Example: list_message_drafts().
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    start, end = listing_dates(start_date, end_date)
+    detailed = response_format == "detailed"
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_message_drafts(
+            org, limit=size, cursor=api_cursor, start_date=start, end_date=end
+        )
+
+    found, organization = await gather(
+        lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
+    )
+    views = [records.message_draft_view(d, detailed=detailed) for d in found.items]
+    saved = sum(v.status == "saved" for v in views)
+    header = f"Message drafts in {organization.name} — {len(views)} shown ({saved} saved for review, {len(views) - saved} queued)"
+    lines = [records.message_draft_line(v, with_body=detailed) for v in views]
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        out = [f'next cursor: {nxt} (more: list_message_drafts(cursor="{nxt}"))'] if nxt else []
+        if not views:
+            out.append("No message drafts.")
+        return out + next_steps(
+            state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
+        )
+
+    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
+    out = MessageDraftsOut(
+        organization=organization, drafts=views[:kept], next_cursor=found.next_cursor(kept)
+    )
+    return tool_result(out, text)
+
+
+@tool("Get message draft")
+async def get_message_draft(
+    ctx: Context,
+    draft_id: DraftId,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, MessageDraftOut]:
+    """One message draft in full: recipient, subject, body as text, status, folder.
+
+    If the draft was already sent, HyperRep moved it into a conversation and this tool says which tool
+    reads it now. Example: get_message_draft(draft_id="HR_id_...").
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    draft, organization = await gather(
+        lambda: state.api.get_message_draft(org, draft_id), lambda: org_ref(state, org)
+    )
+    view = records.message_draft_view(draft, detailed=response_format == "detailed")
+    suggestions = state.available(
+        [call("delete_message_draft", draft_id=draft_id)] if view.status == "saved" else []
+    )
+    header = f"Message draft in {organization.name}"
+    text, _ = fit(
+        header,
+        [records.message_draft_line(view, with_body=True)],
+        lambda _k: next_steps(suggestions),
+        state.settings.max_output_chars,
+    )
+    return tool_result(
+        MessageDraftOut(organization=organization, draft=view, suggested_calls=suggestions), text
+    )
+
+
+@tool("List response drafts")
+async def list_response_drafts(
+    ctx: Context,
+    conversation_id: ConversationId,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ResponseDraftsOut]:
+    """Response drafts (replies awaiting review or queued) in one conversation, with their text.
+
+    A conversation has at most one pending reply draft; get_conversation_thread shows it too.
+    Example: list_response_drafts(conversation_id="HR_id_...").
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    detailed = response_format == "detailed"
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_response_drafts(org, conversation_id, limit=size, cursor=api_cursor)
+
+    found, organization = await gather(
+        lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
+    )
+    views = [records.response_draft_view(d, detailed=detailed) for d in found.items]
+    header = f"Response drafts in conversation {conversation_id} ({organization.name}) — {len(views)} shown"
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        out = (
+            [
+                f'next cursor: {nxt} (more: list_response_drafts(conversation_id="{conversation_id}", cursor="{nxt}"))'
+            ]
+            if nxt
+            else []
+        )
+        if not views:
+            out.append("No response drafts in this conversation.")
+        return out + next_steps(
+            state.available([call("upsert_response_draft", conversation_id=conversation_id)])
+        )
+
+    text, kept = fit(
+        header, [records.response_draft_block(v) for v in views], footer, state.settings.max_output_chars
+    )
+    out = ResponseDraftsOut(
+        organization=organization,
+        conversation_id=conversation_id,
+        drafts=views[:kept],
+        next_cursor=found.next_cursor(kept),
+    )
+    return tool_result(out, text)
+
+
+@tool("Get response draft")
+async def get_response_draft(
+    ctx: Context,
+    conversation_id: ConversationId,
+    response_id: ResponseId,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ResponseDraftOut]:
+    """One response draft in full (recipient, cc/bcc, body as text, status).
+
+    If it was already sent, it is now a message in the thread: this tool then says to use
+    get_conversation_thread. Example: get_response_draft(conversation_id="HR_id_...", response_id="HR_id_...").
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    draft, organization = await gather(
+        lambda: state.api.get_response_draft(org, conversation_id, response_id), lambda: org_ref(state, org)
+    )
+    view = records.response_draft_view(draft, detailed=response_format == "detailed")
+    suggestions = state.available(
+        [call("get_conversation_thread", conversation_id=conversation_id)]
+        + (
+            [call("delete_response_draft", conversation_id=conversation_id, response_id=response_id)]
+            if view.status == "saved"
+            else []
+        )
+    )
+    header = f"Response draft in conversation {conversation_id} ({organization.name})"
+    text, _ = fit(
+        header,
+        [records.response_draft_block(view)],
+        lambda _k: next_steps(suggestions),
+        state.settings.max_output_chars,
+    )
+    return tool_result(
+        ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions), text
+    )
