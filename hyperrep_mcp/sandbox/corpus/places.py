@@ -1,0 +1,92 @@
+"""Companies, streets and cities for the generated customers (fictional; nothing is ever sent)."""
+
+from __future__ import annotations
+
+COMPANY_PREFIXES: tuple[str, ...] = (
+    "Oakridge",
+    "Lakeview",
+    "Brightwater",
+    "Crescent",
+    "Pinecrest",
+    "Riverbend",
+    "Maple Grove",
+    "Stonebridge",
+    "Willow Creek",
+    "Harborview",
+    "Summit Ridge",
+    "Cedar Point",
+    "Fairhaven",
+    "Northgate",
+    "Ashford",
+    "Bluebonnet",
+    "Eastwood",
+    "Highland Park",
+    "Clearwater",
+    "Foxhall",
+    "Müller & Söhne",
+    "Peña Family",
+    "Ørsted Park",
+    "Château",
+    "Greenleaf",
+    "Ironwood",
+)
+
+COMPANY_SUFFIXES: tuple[str, ...] = (
+    "Property Management",
+    "HOA",
+    "Apartments",
+    "Commercial Realty",
+    "Senior Living",
+    "Townhomes",
+    "Condominium Association",
+    "Storage",
+    "Office Park",
+    "Church",
+    "Schools",
+    "Medical Plaza",
+    "Retail Center",
+    "Holdings",
+)
+
+STREET_NAMES: tuple[str, ...] = (
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Elm",
+    "Pine",
+    "Walnut",
+    "Hickory",
+    "Sycamore",
+    "Chestnut",
+    "Birch",
+    "Madison",
+    "Jefferson",
+    "Lincoln",
+    "Washington",
+    "Vine",
+    "Ridge",
+    "Highland",
+    "Lakeview",
+    "Meadow",
+    "Cherry",
+    "Park",
+    "Church",
+    "Mill",
+    "Spring",
+    "Sunset",
+)
+
+STREET_KINDS: tuple[str, ...] = ("St", "Ave", "Dr", "Ln", "Ct", "Rd", "Blvd", "Way", "Pl")
+
+INSURERS: tuple[str, ...] = (
+    "State Farm",
+    "Allstate",
+    "Liberty Mutual",
+    "USAA",
+    "Nationwide",
+    "Farmers",
+    "Progressive",
+    "Travelers",
+    "Erie Insurance",
+    "American Family",
+)
