@@ -176,7 +176,7 @@ def demo_transport():
     from hyperrep_mcp.sandbox import SandboxConfig, create_app
 
     sandbox_app = create_app(SandboxConfig())
-    return httpx2.ASGITransport(app=sandbox_app), sandbox_app.state.sandbox.primary_organization_id()
+    return httpx2.ASGITransport(app=sandbox_app), sandbox_app.state.sandbox.data.fixtures.big_org_id
 
 
 def make_server(settings: Settings, *, demo: bool):
