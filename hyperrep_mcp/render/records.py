@@ -170,6 +170,53 @@ def message_block(v: MessageView, number: int, *, customer: str | None = None) -
     return f"{head}\n{_indent(v.text or '(no text)')}"
 
 
+_GREETING_WORDS = (
+    "hi",
+    "hello",
+    "hey",
+    "dear",
+    "good morning",
+    "good afternoon",
+    "good evening",
+    "hola",
+    "bonjour",
+)
+_SIGN_OFFS = (
+    "best",
+    "thanks",
+    "thank you",
+    "regards",
+    "cheers",
+    "sincerely",
+    "best regards",
+    "kind regards",
+    "many thanks",
+    "talk soon",
+)
+
+
+def _is_greeting(line: str) -> bool:
+    return len(line) <= 60 and line.lower().startswith(_GREETING_WORDS)
+
+
+def _is_sign_off(line: str) -> bool:
+    return len(line) <= 40 and line.lower().startswith(_SIGN_OFFS)
+
+
+def message_gist(text: str, max_chars: int = 110) -> str:
+    """One line saying what a message is about: greeting and sign-off lines carry nothing, so they go."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > 1 and _is_greeting(lines[0]):
+        lines = lines[1:]
+    if len(lines) > 1 and _is_sign_off(lines[-1]):  # "Thanks!" / "Best, Jack Rivera"
+        lines = lines[:-1]
+    elif (
+        len(lines) > 2 and _is_sign_off(lines[-2]) and len(lines[-1].split()) <= 4
+    ):  # "Best," + "Jack Rivera"
+        lines = lines[:-2]
+    return gist(" ".join(lines), max_chars)
+
+
 # --- drafts --------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,9 @@ from mcp.server.request_state import RequestStateSecurity
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.config import ConfigError, Settings
+from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
+from hyperrep_mcp.server.resources import register_resources
 from hyperrep_mcp.server.state import AppState
 
 SERVER_NAME = "hyperrep"
@@ -107,6 +109,8 @@ def build_server(
             description=_description(spec),
             annotations=spec.annotations(autosend=autosend),
         )
+    register_resources(server)
+    register_prompts(server)
     return server
 
 

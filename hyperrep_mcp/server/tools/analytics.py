@@ -18,7 +18,7 @@ from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import Conversation, Message, ResponseRate
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
-from hyperrep_mcp.render.text import gist, message_text
+from hyperrep_mcp.render.text import message_text
 from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, RateFigures, ResponseRateOut, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
@@ -59,10 +59,11 @@ def window_text(w: Window) -> str:
     return f"{short(w.start_date)} → {short(w.end_date)}"
 
 
-def rate_line(f: RateFigures) -> str:
+def rate_line(f: RateFigures, *, with_window: bool = True) -> str:
+    span = f", {window_text(f.window)}" if with_window else ""
     if f.rate_percent is None:
-        return f"no conversations received in {window_text(f.window)}, so no rate"
-    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered), {window_text(f.window)}"
+        return f"no conversations received{span}, so no rate"
+    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered){span}"
 
 
 @tool("Get response rate")
@@ -259,7 +260,7 @@ async def inbox_overview(
                 contact_name=records.contact_name(records.contact_view(contact)) if contact else None,
                 last_message_at=iso(last.timestamp) if last else None,
                 modality=last.modality if last else None,
-                gist=gist(body, 110) or None,
+                gist=records.message_gist(body) or None,
                 has_pending_draft=r.has_draft,
             )
         )
@@ -280,7 +281,9 @@ async def inbox_overview(
             f"{unread} unread",
             "folders: " + ", ".join(f"{k} {v}" for k, v in folders.most_common()) if folders else None,
         ),
-        f"Response rate: {rate_line(rate_fig)}" if rate_fig else "Response rate: unavailable right now.",
+        f"Response rate: {rate_line(rate_fig, with_window=False)}"
+        if rate_fig
+        else "Response rate: unavailable right now.",
     ]
     if draft_count is not None:
         n, more = draft_count
