@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from hyperrep_mcp.sandbox.config import SandboxConfig
+from hyperrep_mcp.sandbox.fault_responses import quiet_server_logs
 from hyperrep_mcp.sandbox.middleware import SandboxMiddleware
 from hyperrep_mcp.sandbox.routes import build_routes
 from hyperrep_mcp.sandbox.state import Sandbox
@@ -26,6 +27,7 @@ def create_app(config: SandboxConfig | None = None) -> Starlette:
     ``app.state.sandbox`` is the :class:`Sandbox`: its data, request log, fault plan and clock.
     """
     sandbox = Sandbox(config)
+    quiet_server_logs()  # whoever serves this app over uvicorn
     app = Starlette(
         routes=build_routes(implied_endpoints=sandbox.config.implied_endpoints),
         exception_handlers={HTTPException: _http_error},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,6 +32,21 @@ class DroppedConnection(ConnectionResetError):
     error such as ``RemoteProtocolError``). In-process transports (``TestClient``, an ASGI
     transport) re-raise it; it is a ``ConnectionResetError`` so client code can treat both alike.
     """
+
+
+class _HideDroppedConnections(logging.Filter):
+    """A "drop" fault aborts the response on purpose; uvicorn should not log it as a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
+def quiet_server_logs() -> None:
+    """Install the filter on uvicorn's error logger (plain ``logging``: no uvicorn import)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _HideDroppedConnections) for f in logger.filters):
+        logger.addFilter(_HideDroppedConnections())
 
 
 async def send_bytes(

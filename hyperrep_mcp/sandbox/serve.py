@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import socket
 import sys
 
@@ -10,15 +9,6 @@ import uvicorn
 
 from hyperrep_mcp.sandbox.app import create_app
 from hyperrep_mcp.sandbox.config import SandboxConfig
-from hyperrep_mcp.sandbox.fault_responses import DroppedConnection
-
-
-class _HideDroppedConnections(logging.Filter):
-    """A "drop" fault aborts the response on purpose; don't log it as a server crash."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, DroppedConnection)
 
 
 class SandboxServer(uvicorn.Server):
@@ -43,7 +33,6 @@ class SandboxServer(uvicorn.Server):
 
 def build_server(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> SandboxServer:
     """A ready-to-run server (call ``.run()``, or ``.run(sockets=[...])`` with a bound socket)."""
-    logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
     app = create_app(config)
     uv_config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     return SandboxServer(uv_config, config.api_key)

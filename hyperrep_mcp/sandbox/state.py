@@ -73,6 +73,10 @@ class Sandbox:
             for org in self.data.orgs.values()
         )
 
+    def primary_organization_id(self) -> str:
+        """The big organization (the one with the well-known fixtures)."""
+        return self.data.fixtures.big_org_id
+
     def writes(self) -> list[RequestRecord]:
         """The POST/PUT/PATCH/DELETE requests received (tests assert "no upstream write")."""
         return [r for r in self.requests if r.method in WRITE_METHODS]
