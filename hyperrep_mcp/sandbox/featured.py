@@ -25,6 +25,8 @@ HAL = "Hal Jordan"
 INJECTION_SENDER = "Morgan Blake"
 ZERO_WIDTH_NAME = "Nadia\u200b Haddad"  # renders as "Nadia Haddad"
 CONVERSATION_COUNT = 5  # conversations add_conversations() creates
+# Contacts whose conversations and drafts are exactly the ones below (no random extras).
+RESERVED = (DIANA, HAL, INJECTION_SENDER)
 
 _IN, _OUT = "inbound", "outbound"
 
@@ -134,11 +136,6 @@ def _conversations_of(builder: OrgBuilder, name: str) -> list[str]:
     contact_id = builder.fixture_contacts[name].contact_id
     convs = [c for c in builder.data.conversations.values() if c.contact_id == contact_id]
     return [c.conversation_id for c in sorted(convs, key=lambda c: c.last_activity_at)]
-
-
-def protected_conversations(builder: OrgBuilder) -> list[str]:
-    """Fixture threads that must not get a generated pending draft (tests create their own)."""
-    return [cid for name in (DIANA, HAL, INJECTION_SENDER) for cid in _conversations_of(builder, name)]
 
 
 def record_fixtures(builder: OrgBuilder, fixtures: Fixtures) -> None:

@@ -330,10 +330,12 @@ class OrgBuilder:
         contacts = list(self.data.contacts.values())
         created = [c.created_at for c in contacts]
         window_start = self.anchor - WINDOW_DAYS * DAY
-        reserved = featured.CONVERSATION_COUNT if p.featured else 0
+        fixed = featured.CONVERSATION_COUNT if p.featured else 0
+        reserved = self.reserved_ids()
+        pool = [c for c in contacts if c.contact_id not in reserved]
         # New contacts usually appear because they wrote in: give each a first thread.
-        firsts = [c for c in contacts if c.created_at > window_start and not self.is_fixture(c)]
-        for i in range(p.conversations - reserved):
+        firsts = [c for c in pool if c.created_at > window_start]
+        for i in range(p.conversations - fixed):
             if i < len(firsts):
                 contact = firsts[i]
                 start = contact.created_at + timedelta(minutes=rng.uniform(2, 90))
@@ -344,8 +346,8 @@ class OrgBuilder:
                 eligible = bisect.bisect_right(created, start)
                 contact = contacts[rng.randrange(max(eligible, 1))]
                 start = max(start, contact.created_at)
-            if self.is_fixture(contact):
-                contact = contacts[rng.randrange(len(contacts) // 2)]  # keep fixtures predictable
+            while contact.contact_id in reserved:  # their threads are fixed (featured.py)
+                contact = pool[rng.randrange(len(pool) // 2)]
                 start = max(start, contact.created_at)
             modality = self.modality_for(contact)
             recent = self.anchor - start < RECENT
@@ -366,8 +368,13 @@ class OrgBuilder:
         if p.featured:
             featured.add_conversations(self)
 
-    def is_fixture(self, contact: Contact) -> bool:
-        return any(c.contact_id == contact.contact_id for c in self.fixture_contacts.values())
+    def reserved_ids(self) -> set[str]:
+        """Contacts whose data is fixed by featured.py and must not get random threads/drafts."""
+        return {
+            self.fixture_contacts[name].contact_id
+            for name in featured.RESERVED
+            if name in self.fixture_contacts
+        }
 
     def modality_for(self, contact: Contact) -> str:
         can_text = "text" in self.profile.credentials and contact.phone_number
@@ -395,13 +402,13 @@ class OrgBuilder:
     def build_drafts(self) -> None:
         rng, data = self.rng, self.data
         agents = data.agent_list()
-        protected = set(featured.protected_conversations(self)) if self.profile.featured else set()
+        reserved = self.reserved_ids()
         candidates = [
             c
             for c in data.conversations_by_activity()
             if c.plan[-1].direction == "inbound"
             and self.anchor - c.last_activity_at < 10 * DAY
-            and c.conversation_id not in protected
+            and c.contact_id not in reserved
         ]
         for conv in rng.sample(candidates, min(self.profile.response_drafts, len(candidates))):
             contact = data.contacts[conv.contact_id]
@@ -420,7 +427,7 @@ class OrgBuilder:
                 + (self.anchor - conv.last_activity_at) * rng.uniform(0.1, 0.9),
             )
             data.response_drafts[draft.response_id] = draft
-        contacts = list(data.contacts.values())
+        contacts = [c for c in data.contacts.values() if c.contact_id not in reserved]
         for _ in range(self.profile.message_drafts):
             contact = rng.choice(contacts)
             modality = "text" if contact.phone_number and self.modality_for(contact) == "text" else "email"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hyperrep_mcp.sandbox import Sandbox, SandboxConfig, create_app
 from hyperrep_mcp.sandbox.generate import build_dataset, pristine_dataset
@@ -34,6 +40,43 @@ def test_same_seed_same_data():
     ]
     cid = a.fixtures.diana_email_conversation_id
     assert a.orgs[org].messages(cid) == b.orgs[org].messages(cid)
+
+
+def digest(dataset) -> str:
+    """A fingerprint of every record and rendered message."""
+    h = hashlib.sha256()
+    for org in dataset.orgs.values():
+        for records in (
+            org.contacts,
+            org.companies,
+            org.agents,
+            org.sales,
+            org.message_drafts,
+            org.response_drafts,
+        ):
+            for record in records.values():
+                h.update(json.dumps(record.to_json(), sort_keys=True).encode())
+        for cid, conv in org.conversations.items():
+            h.update(json.dumps(conv.detail()).encode())
+            for message in org.messages(cid):
+                h.update(json.dumps(message.to_json()).encode())
+    return h.hexdigest()
+
+
+def test_same_data_in_another_process():
+    """Nothing depends on hash randomization or process state."""
+    code = (
+        "from datetime import datetime, UTC;"
+        "from hyperrep_mcp.sandbox.generate import build_dataset;"
+        "from tests.sandbox.test_data import digest;"
+        "print(digest(build_dataset(7, datetime(2026, 5, 20, 15, 30, tzinfo=UTC))))"
+    )
+    env = os.environ | {"PYTHONHASHSEED": "12345"}
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=root
+    )
+    assert out.stdout.strip() == digest(pristine_dataset(7, NOW))
 
 
 def test_ids_do_not_depend_on_now_and_change_with_seed():
