@@ -355,7 +355,10 @@ class OrgBuilder:
             length = rng.choices(_THREAD_LENGTHS, _THREAD_WEIGHTS)[0]
             if modality == "text":
                 length = min(length, 6)
-            dirs = self.directions(length, rng.random() < 0.8, awaiting)
+            if rng.random() < (0.15 if recent else 0.08):
+                dirs = ["inbound"] * min(length, 2)  # never answered: what pulls the rate down
+            else:
+                dirs = self.directions(length, rng.random() < 0.8, awaiting)
             topic = rng.choices(list(topics.TOPIC_WEIGHTS), list(topics.TOPIC_WEIGHTS.values()))[0]
             self.add_conversation(
                 contact,
