@@ -78,6 +78,11 @@ def track_calls() -> CallStats:
     return stats
 
 
+def current_stats() -> CallStats | None:
+    """The counters of the operation running in this context, if one is being tracked."""
+    return _stats.get()
+
+
 def iso(value: DateLike) -> str | None:
     """A datetime as the API's ISO 8601 UTC form ('2026-04-01T00:00:00Z'); strings pass through."""
     if value is None or isinstance(value, str):

@@ -54,6 +54,7 @@ def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
             hidden.add("organization_id")
         if settings.write_mode != "autosend":
             hidden.add("autosend_draft")
+            hidden.update(name for name in spec.confirmations if name.startswith("send_"))
         plan.append((spec, hidden))
     return plan
 
@@ -103,7 +104,7 @@ def build_server(
     autosend = settings.write_mode == "autosend"
     for spec, hidden in plan:
         server.add_tool(
-            tailored(spec.handler, hidden),
+            tailored(spec, hidden),
             name=spec.name,
             title=spec.title,
             description=_description(spec),

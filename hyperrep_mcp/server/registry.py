@@ -14,15 +14,17 @@ import inspect
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, get_type_hints
 
 import anyio
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
 from hyperrep_mcp.api import HyperRepError, track_calls
-from hyperrep_mcp.api.errors import NotFoundError
+from hyperrep_mcp.server.confirm import Confirmation, resolver_annotation
 from hyperrep_mcp.server.cursor import InvalidToolCursor
+from hyperrep_mcp.server.hints import error_text
 from hyperrep_mcp.server.results import ToolInputError, tool_error
 
 log = logging.getLogger("hyperrep_mcp.tools")
@@ -40,6 +42,8 @@ class ToolSpec:
     destructive: bool
     idempotent: bool
     open_world: bool
+    # Parameters filled by a person's answer (elicitation), never by the model.
+    confirmations: dict[str, Confirmation] = field(default_factory=dict)
 
     def annotations(self, *, autosend: bool) -> ToolAnnotations:
         # A write that may send reaches people outside the inbox: open world in autosend mode.
@@ -63,6 +67,7 @@ def tool(
     destructive: bool = False,
     idempotent: bool | None = None,
     open_world: bool = False,
+    confirmations: dict[str, Confirmation] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a tool. Reads are idempotent by nature; writes say so explicitly."""
 
@@ -78,25 +83,39 @@ def tool(
             destructive=destructive,
             idempotent=(not writes) if idempotent is None else idempotent,
             open_world=open_world,
+            confirmations=dict(confirmations or {}),
         )
         return fn
 
     return register
 
 
-def tailored(fn: Callable[..., Any], drop: set[str]) -> Callable[..., Any]:
-    """`fn` guarded, with the parameters in `drop` removed from its public signature (and schema)."""
+def tailored(spec: ToolSpec, drop: set[str]) -> Callable[..., Any]:
+    """The handler guarded, with the parameters in `drop` removed from its public signature (and so
+    from its schema), and each confirmation parameter turned into a resolver over the visible arguments."""
+    fn = spec.handler
     sig = inspect.signature(fn, eval_str=True)
-    name = fn.__name__
+    hints = get_type_hints(fn, include_extras=True)
+    kept = [p for p in sig.parameters.values() if p.name not in drop]
+    arg_names = [p.name for p in kept if p.name not in spec.confirmations and p.annotation is not Context]
+    params = []
+    for p in kept:
+        if p.name in spec.confirmations:
+            annotation = resolver_annotation(spec.name, p.name, spec.confirmations[p.name], arg_names)
+            p = p.replace(annotation=annotation)
+            hints[p.name] = annotation
+        params.append(p)
+    for name in drop:
+        hints.pop(name, None)
 
     @functools.wraps(fn)
     async def guarded(*args: Any, **kwargs: Any) -> Any:
         for key in drop:  # defence in depth: a dropped parameter never reaches the handler
             kwargs.pop(key, None)
-        return await run_guarded(name, fn, args, kwargs)
+        return await run_guarded(spec.name, fn, args, kwargs)
 
-    params = [p for p in sig.parameters.values() if p.name not in drop]
     guarded.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
+    guarded.__annotations__ = hints
     return guarded
 
 
@@ -120,12 +139,9 @@ async def run_guarded(
         return tool_error(
             "The cursor is damaged or not from this server. Restart from the first page (omit cursor)."
         )
-    except NotFoundError as exc:
-        outcome = "upstream_error"
-        return tool_error(await _not_found_text(exc, kwargs))
     except HyperRepError as exc:
         outcome = "upstream_error"
-        return tool_error(exc.message)
+        return tool_error(await error_text(exc, _state_of(kwargs)))
     except TimeoutError:
         outcome = "timeout"
         return tool_error(
@@ -149,25 +165,9 @@ async def run_guarded(
         )
 
 
-async def _not_found_text(exc: NotFoundError, kwargs: dict[str, Any]) -> str:
-    """A 404 says what to do next: which organizations exist, or which tool a moved draft needs."""
-    detail = (exc.detail or "").lower()
-    text = exc.message
-    if "organization" in detail:
-        ctx = next((v for v in kwargs.values() if hasattr(v, "request_context")), None)
-        orgs = ""
-        if ctx is not None:
-            try:
-                orgs = await ctx.request_context.lifespan_context.org_list_text()
-            except Exception:  # the hint is a courtesy; the error stands without it
-                orgs = ""
-        return f"{text} Organizations this key can access: {orgs}" if orgs else text
-    if exc.route_hint and "/messages" in exc.route_hint:
-        return f"{text} Use get_conversation_thread to read it as a sent message."
-    if exc.route_hint and "/response-drafts" in exc.route_hint:
-        return f"{text} It is a response draft: use get_response_draft (conversation_id, response_id)."
-    if exc.route_hint and "/message-drafts" in exc.route_hint:
-        return f"{text} It is a message draft: use get_message_draft (draft_id)."
-    if exc.route_hint and "/conversations" in exc.route_hint:
-        return f"{text} It was sent: use list_conversations or get_conversation_thread to find it."
-    return text
+def _state_of(kwargs: dict[str, Any]) -> Any:
+    ctx = next((v for v in kwargs.values() if isinstance(v, Context)), None)
+    try:
+        return ctx.request_context.lifespan_context if ctx is not None else None
+    except Exception:  # no request context (direct calls in tests): hints without org names
+        return None

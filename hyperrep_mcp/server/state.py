@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hyperrep_mcp.api import HyperRepClient, paginate
 from hyperrep_mcp.api.errors import NotFoundError
@@ -35,6 +36,8 @@ class AppState:
         default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
     )
     contacts: AsyncTTLCache[Contact] = field(default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=5000))
+    # Creates of the last minute by request fingerprint: an identical create returns the first result.
+    recent_writes: AsyncTTLCache[Any] = field(default_factory=lambda: AsyncTTLCache(ttl_s=60, max_size=1000))
     companies: AsyncTTLCache[dict[str, Company]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=600, max_size=64)
     )

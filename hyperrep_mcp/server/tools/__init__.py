@@ -6,5 +6,5 @@ numbers and drafts.
 
 import importlib
 
-for _module in ("directory", "analytics", "contacts", "conversations", "drafts"):
+for _module in ("directory", "analytics", "contacts", "conversations", "drafts", "writes"):
     importlib.import_module(f"hyperrep_mcp.server.tools.{_module}")

@@ -1,0 +1,67 @@
+"""What write tools return: plain words about what happened (saved / queued / deleted / nothing)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hyperrep_mcp.render.layout import next_steps
+from hyperrep_mcp.render.records import contact_line, message_draft_line, response_draft_block
+from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, ResponseDraftView, View
+
+Outcome = Literal["saved", "queued", "already_saved", "recovered", "not_created", "deleted", "kept"]
+
+
+class WriteOut(View):
+    organization: OrgRef
+    outcome: Outcome = Field(description="What happened upstream")
+    sent: bool = Field(description="True only when a message was queued for delivery")
+    summary: str = Field(description="One sentence saying what happened")
+    notes: list[str] = Field(default_factory=list)
+    suggested_calls: list[str] = Field(default_factory=list)
+
+
+class ContactCreatedOut(WriteOut):
+    contact: ContactView | None = None
+
+
+class MessageDraftWriteOut(WriteOut):
+    draft: MessageDraftView | None = None
+
+
+class ResponseDraftWriteOut(WriteOut):
+    draft: ResponseDraftView | None = None
+    previous_body_text: str | None = Field(default=None, description="The body this write replaced")
+
+
+def saved_phrase(queued: bool, send_at: str | None) -> str:
+    if queued:
+        when = f" at {send_at[:16].replace('T', ' ')}Z" if send_at else ""
+        return f"Queued to send{when} (confirmed by you)."
+    return "Saved for review — not sent."
+
+
+def render(out: WriteOut, *, budget: int) -> str:
+    lines = [out.summary]
+    if isinstance(out, ContactCreatedOut) and out.contact:
+        lines.append(contact_line(out.contact))
+    if isinstance(out, MessageDraftWriteOut) and out.draft:
+        lines.append(message_draft_line(out.draft, with_body=True))
+    if isinstance(out, ResponseDraftWriteOut):
+        if out.draft:
+            lines.append(response_draft_block(out.draft))
+        if out.previous_body_text:
+            lines.append(
+                "Replaced this earlier draft:\n"
+                + "\n".join("    " + ln for ln in out.previous_body_text.splitlines())
+            )
+    lines += out.notes
+    lines += next_steps(out.suggested_calls)
+    text = "\n".join(lines)
+    return text if len(text) <= budget else text[: budget - 1] + "…"
+
+
+def recipient(name: str | None, email: str | None, phone: str | None) -> str:
+    address = f"<{email}>" if email else phone
+    return " ".join(part for part in (name, address) if part) or "(no recipient)"

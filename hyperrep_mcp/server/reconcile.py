@@ -1,0 +1,111 @@
+"""Finding what a create may already have made, so a write is never duplicated.
+
+Used twice: before a create (an identical draft saved in the last minute, possibly by another
+replica, is returned instead of a second one) and after a create whose outcome is unknown
+(timeout, dropped connection, 5xx after sending): look first, retry only if nothing is there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio
+
+from hyperrep_mcp.api import HyperRepClient, paginate
+from hyperrep_mcp.api.models import Contact, MessageDraft
+from hyperrep_mcp.render.text import message_text
+
+# Our clock and HyperRep's may disagree a little; look this much further back.
+CLOCK_SLACK = timedelta(seconds=90)
+DRAFT_PAGES = 3
+CONTACT_PAGES = 30
+# After an unknown outcome the record may take a moment to be listed.
+RECONCILE_WAITS_S = (0.0, 0.5, 1.5)
+
+
+def fingerprint(kind: str, org: str, payload: dict[str, Any]) -> str:
+    """Identity of a create request, for "the same create again within 60 s"."""
+    stable = {k: v for k, v in payload.items() if k not in ("add_notification",)}
+    raw = json.dumps([kind, org, stable], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _norm_text(html: str | None) -> str:
+    return re.sub(r"\s+", " ", message_text(html, None, concise=False).body).strip().casefold()
+
+
+def _digits(value: str | None) -> str:
+    return "".join(ch for ch in value or "" if ch.isdigit())[-10:]
+
+
+def same_message_draft(draft: MessageDraft, payload: dict[str, Any]) -> bool:
+    if (draft.modality or "").lower() != payload.get("modality"):
+        return False
+    if payload.get("to_email") and (draft.recipient_email or "").casefold() != payload["to_email"].casefold():
+        return False
+    if payload.get("to_phone_number") and _digits(draft.recipient_phone_number) != _digits(
+        payload["to_phone_number"]
+    ):
+        return False
+    if (draft.subject or "").strip() != (payload.get("subject") or "").strip():
+        return False
+    return _norm_text(draft.body_html) == _norm_text(payload.get("body_html"))
+
+
+async def find_message_draft(
+    api: HyperRepClient, org: str, payload: dict[str, Any], since: datetime
+) -> MessageDraft | None:
+    """A message draft created since `since` with the same recipient, subject and body."""
+    start = since - CLOCK_SLACK
+
+    async def fetch(cursor: str | None):
+        return await api.list_message_drafts(org, limit=100, cursor=cursor, start_date=start)
+
+    async for page in paginate(fetch, max_pages=DRAFT_PAGES):
+        for draft in page.data:
+            if same_message_draft(draft, payload):
+                return draft
+    return None
+
+
+def same_contact(contact: Contact, payload: dict[str, Any]) -> bool:
+    if payload.get("email"):
+        return (contact.email or "").casefold() == payload["email"].casefold()
+    if payload.get("phone_number"):
+        return _digits(contact.phone_number) == _digits(payload["phone_number"])
+    return (contact.name or "").strip().casefold() == (payload.get("name") or "").strip().casefold()
+
+
+async def find_contact(
+    api: HyperRepClient, org: str, payload: dict[str, Any], since: datetime
+) -> Contact | None:
+    """A contact created since `since` matching the email, else phone, else name. Contacts are listed
+    oldest first and cannot be filtered, so this walks the list (bounded); it runs only after a
+    failure, never on the normal path."""
+    start = since - CLOCK_SLACK
+
+    async def fetch(cursor: str | None):
+        return await api.list_contacts(org, limit=100, cursor=cursor)
+
+    found = None
+    async for page in paginate(fetch, max_pages=CONTACT_PAGES):
+        for contact in page.data:
+            recent = contact.created_at is None or contact.created_at >= start
+            if recent and same_contact(contact, payload):
+                found = contact  # keep walking: the newest match is the one we made
+    return found
+
+
+async def poll(find: Any) -> Any:
+    """`find()` a few times with short waits: a record may be listed a moment after it is made."""
+    for wait in RECONCILE_WAITS_S:
+        if wait:
+            await anyio.sleep(wait)
+        found = await find()
+        if found is not None:
+            return found
+    return None
