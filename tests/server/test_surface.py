@@ -54,7 +54,9 @@ async def test_surface_matches_snapshot():
     for mode in current:
         assert sorted(current[mode]) == sorted(expected[mode]), f"tool names changed in {mode} mode"
         for name in current[mode]:
-            assert current[mode][name] == expected[mode][name], f"{name} ({mode}) changed: update the snapshot"
+            assert current[mode][name] == expected[mode][name], (
+                f"{name} ({mode}) changed: update the snapshot"
+            )
 
 
 async def test_every_tool_sets_every_hint_title_description_and_output_schema():
