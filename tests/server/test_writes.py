@@ -415,3 +415,45 @@ async def test_prompt_injection_in_a_thread_triggers_nothing(sandbox: RunningSan
     assert "ignore previous instructions" in text.lower()  # shown, as data
     assert not overview.is_error
     assert sandbox.sandbox.writes() == []  # reading it made no write, whatever it asked for
+
+
+# --- SPEC section 7: the write questions -----------------------------------------------------------------
+
+
+async def test_question_draft_a_follow_up_to_that_thread(sandbox: RunningSandbox):
+    """ "Draft a follow-up to that thread." -> get_conversation_thread -> upsert_response_draft (saved for review)."""
+    fx = sandbox.sandbox.data.fixtures
+    async with connect(sandbox) as client:
+        thread = await client.call_tool(
+            "get_conversation_thread", {"conversation_id": fx.diana_email_conversation_id}
+        )
+        assert "Diana Prince" in text_of(thread)
+        assert any(
+            s.startswith("upsert_response_draft(") for s in thread.structured_content["suggested_calls"]
+        )
+        r = await client.call_tool(
+            "upsert_response_draft",
+            {
+                "conversation_id": fx.diana_email_conversation_id,
+                "body_text": "Hi Diana, we can come by Tuesday at 2pm.",
+            },
+        )
+    assert not r.is_error, text_of(r)
+    assert text_of(r).startswith("Saved for review — not sent. Reply to Diana Prince")
+    stored = sandbox.sandbox.data.org(sandbox.org).response_draft_for(fx.diana_email_conversation_id)
+    assert stored is not None and "Tuesday at 2pm" in stored.body_html and stored.scheduled_send_at is None
+
+
+async def test_question_email_hal_about_his_quote(sandbox: RunningSandbox):
+    """ "Email hal@example.com about his quote." -> create_message_draft(modality="email", ...)."""
+    async with connect(sandbox) as client:
+        r = await client.call_tool(
+            "create_message_draft",
+            {"modality": "email", "to_email": "hal@example.com", "subject": "Your roof quote",
+             "body_text": "Hi Hal, your quote for the gutter guards is ready."},
+        )  # fmt: skip
+    assert not r.is_error, text_of(r)
+    assert "Saved for review — not sent" in text_of(r) and "hal@example.com" in text_of(r)
+    draft = sandbox.sandbox.data.org(sandbox.org).message_drafts[r.structured_content["draft"]["draft_id"]]
+    assert draft.recipient_email == "hal@example.com" and draft.subject == "Your roof quote"
+    assert draft.scheduled_send_at is None
