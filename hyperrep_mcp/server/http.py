@@ -8,21 +8,27 @@ any number of workers or replicas can serve the same clients (with one HYPERREP_
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
+import signal
+from types import FrameType
 from typing import Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.config import Settings, is_loopback
 
 MAX_BODY_BYTES = 1024 * 1024  # a tool call's JSON is small; a larger body is refused (413)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+GRACEFUL_SHUTDOWN_S = 25
+MCP_PATH = "/mcp"
 
 
 def transport_security(bind_host: str, extra_hosts: tuple[str, ...] = ()) -> TransportSecuritySettings:
@@ -65,6 +71,91 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
+class GracefulDrain:
+    """Orders a graceful shutdown: requests in flight (tool calls) finish first, then the standing
+    SSE streams (GET /mcp of 2025-era clients) are closed so the server can exit promptly.
+
+    The SDK streams responses with sse-starlette, which by default ends *every* SSE response the
+    moment uvicorn gets SIGTERM, including the response of a tool call still running: a 2025-era
+    client then loses the result ("SSE stream ended without a response"). `serve_http` turns that
+    off (`take_over_stream_draining`) and this wrapper closes only the standing streams, once no
+    request is in flight any more.
+    """
+
+    def __init__(self, app: ASGIApp, *, mcp_path: str = MCP_PATH) -> None:
+        self.app = app
+        self.mcp_path = mcp_path
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.mcp_path:
+            await self._standing_stream(scope, receive, send)
+            return
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+    async def _standing_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = complete = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started, complete
+            if message["type"] == "http.response.start":
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                complete = True
+            await send(message)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._cancel_when_drained, tg.cancel_scope)
+            await self.app(scope, receive, tracking_send)
+            tg.cancel_scope.cancel()  # the stream ended by itself (client gone)
+        if started and not complete:
+            # End the chunked body properly: the client sees a clean end of stream, and uvicorn
+            # does not log "ASGI callable returned without completing response".
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _cancel_when_drained(self, stream: anyio.CancelScope) -> None:
+        status = _sse_app_status()
+        if status is None or status.enable_automatic_graceful_drain:
+            return  # not serving through `serve_http`: sse-starlette ends streams itself
+        while True:
+            server = _running_uvicorn_server()
+            if server is not None and server.should_exit and self.in_flight == 0:
+                stream.cancel()
+                return
+            await anyio.sleep(0.1)
+
+
+def take_over_stream_draining() -> None:
+    """Stop sse-starlette from cutting in-flight responses on SIGTERM; `GracefulDrain` closes the
+    standing streams instead, once the last request is done. Only for a process that serves."""
+    status = _sse_app_status()
+    if status is not None:
+        status.disable_automatic_graceful_drain()
+
+
+def _sse_app_status() -> Any:
+    try:
+        from sse_starlette.sse import AppStatus  # the SDK's SSE implementation
+    except ImportError:  # pragma: no cover - a future SDK without sse-starlette
+        return None
+    return AppStatus
+
+
+def _running_uvicorn_server() -> Any:
+    """The uvicorn server of this process, found through its SIGTERM handler (a bound method) —
+    the same way sse-starlette finds it; works in single-process and worker mode alike."""
+    server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    return server if hasattr(server, "should_exit") else None
+
+
 def build_http_app(
     server: MCPServer,
     settings: Settings,
@@ -80,7 +171,7 @@ def build_http_app(
         return JSONResponse({"status": "ok", "server": "hyperrep-mcp", "version": __version__})
 
     app: ASGIApp = server.streamable_http_app(
-        streamable_http_path="/mcp",
+        streamable_http_path=MCP_PATH,
         stateless_http=stateless,
         transport_security=transport_security(host, extra_hosts),
         max_request_body_size=MAX_BODY_BYTES,
@@ -88,36 +179,67 @@ def build_http_app(
     )
     if settings.mcp_token is not None:
         app = BearerAuth(app, settings.mcp_token.get_secret_value())
-    return app
+    return GracefulDrain(app)
 
 
 def serve_http(
-    settings: Settings, *, host: str, port: int, stateless: bool, workers: int = 1, demo: bool = False
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    stateless: bool,
+    workers: int = 1,
+    demo: bool = False,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> None:
-    """Run uvicorn. With several workers each process builds its own app from the environment."""
+    """Run uvicorn until SIGTERM/SIGINT. With several workers each process builds its own app from
+    the environment. Logging stays as the CLI set it up: one redacting handler on stderr."""
     import uvicorn
 
     common: dict[str, Any] = {
         "host": host,
         "port": port,
-        "log_level": settings.log_level.lower(),
-        "timeout_graceful_shutdown": 30,  # SIGTERM: finish in-flight tool calls, then exit
+        # None: keep our logging (stderr, secrets redacted) instead of uvicorn's stdout access log.
+        "log_config": None,
+        "log_level": None,
+        # SIGTERM: stop accepting, let in-flight tool calls finish, then exit; below the 30 s an
+        # orchestrator usually waits before SIGKILL.
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
         "server_header": False,
     }
-    if workers > 1:
-        os.environ.update(_worker_env(settings, host=host, stateless=stateless, demo=demo))
-        uvicorn.run("hyperrep_mcp.server.http:worker_app", factory=True, workers=workers, **common)
-        return
-    uvicorn.run(_app_for(settings, host=host, stateless=stateless, demo=demo), **common)
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly)
+    take_over_stream_draining()
+    try:
+        if workers > 1:
+            os.environ.update(
+                _worker_env(settings, host=host, stateless=stateless, demo=demo, allowed_hosts=allowed_hosts)
+            )
+            uvicorn.run("hyperrep_mcp.server.http:worker_app", factory=True, workers=workers, **common)
+            return
+        app = _app_for(settings, host=host, stateless=stateless, demo=demo, allowed_hosts=allowed_hosts)
+        uvicorn.run(app, **common)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
-def _app_for(settings: Settings, *, host: str, stateless: bool, demo: bool) -> ASGIApp:
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    """SIGTERM outside uvicorn's own handling: before start-up, or re-raised by uvicorn after its
+    graceful shutdown. A requested stop is a success (exit 0), not a death by signal."""
+    raise SystemExit(0)
+
+
+def _app_for(
+    settings: Settings, *, host: str, stateless: bool, demo: bool, allowed_hosts: tuple[str, ...] = ()
+) -> ASGIApp:
     from hyperrep_mcp.cli import make_server
 
-    return build_http_app(make_server(settings, demo=demo), settings, host=host, stateless=stateless)
+    server = make_server(settings, demo=demo)
+    return build_http_app(server, settings, host=host, stateless=stateless, extra_hosts=allowed_hosts)
 
 
-def _worker_env(settings: Settings, *, host: str, stateless: bool, demo: bool) -> dict[str, str]:
+def _worker_env(
+    settings: Settings, *, host: str, stateless: bool, demo: bool, allowed_hosts: tuple[str, ...] = ()
+) -> dict[str, str]:
     """Flags become environment for worker processes (which start from scratch)."""
     env = {
         "HYPERREP_BASE_URL": settings.base_url,
@@ -129,6 +251,7 @@ def _worker_env(settings: Settings, *, host: str, stateless: bool, demo: bool) -
         "HYPERREP_LOG_LEVEL": settings.log_level,
         "_HYPERREP_HTTP_HOST": host,
         "_HYPERREP_HTTP_STATELESS": "1" if stateless else "",
+        "_HYPERREP_HTTP_ALLOWED_HOSTS": ",".join(allowed_hosts),
         "_HYPERREP_DEMO": "1" if demo else "",
     }
     if settings.organization_id:
@@ -148,9 +271,12 @@ def worker_app() -> ASGIApp:
 
     settings = load_settings()
     _setup_logging(settings)
+    take_over_stream_draining()
+    allowed = os.environ.get("_HYPERREP_HTTP_ALLOWED_HOSTS", "")
     return _app_for(
         settings,
         host=os.environ.get("_HYPERREP_HTTP_HOST", "127.0.0.1"),
         stateless=bool(os.environ.get("_HYPERREP_HTTP_STATELESS")),
         demo=bool(os.environ.get("_HYPERREP_DEMO")),
+        allowed_hosts=tuple(h for h in allowed.split(",") if h),
     )
