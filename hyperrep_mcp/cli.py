@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -18,6 +19,8 @@ from hyperrep_mcp.config import ConfigError, Settings, is_loopback, load_setting
 
 EXIT_CONFIG = 2
 SANDBOX_URL = "http://127.0.0.1:8765"  # nominal: --demo talks to the sandbox in-process, not over TCP
+# uvicorn.error carries the few server lifecycle lines; uvicorn.access is one line per request.
+THIRD_PARTY_LOGGERS = ("httpx2", "httpcore", "mcp", "uvicorn.access", "stamina")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,16 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command == "sandbox":
             return _sandbox(args)
+        if command == "doctor":
+            return _doctor(args)
         settings = _settings(args)
-        _setup_logging(settings)
+        # `call` prints a result for a person: its per-call log line is noise unless asked for.
+        _setup_logging(settings, quiet=command == "call" and not _log_level_given(args))
         if command == "serve":
             return _serve(args, settings)
         if command == "call":
             return _call(args, settings)
-        if command == "doctor":
-            from hyperrep_mcp.doctor import run_doctor
-
-            return run_doctor(settings, demo=args.demo)
     except ConfigError as exc:
         print(f"hyperrep-mcp: error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -59,10 +61,18 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     serve.add_argument("--stateless", action="store_true", help="no sessions for 2025-era clients either")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (HTTP)")
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name clients use to reach this server (e.g. mcp.example.com behind a proxy); "
+        "repeatable. Loopback names are always allowed.",
+    )
 
     call = sub.add_parser("call", help="call one tool through an MCP client session and print its text")
     call.add_argument("tool")
@@ -104,7 +114,7 @@ def _settings_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
     p.add_argument("--log-level", default=d, help="DEBUG | INFO | WARNING | ERROR (HYPERREP_LOG_LEVEL)")
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, require_key: bool = True) -> Settings:
     flags = {
         name: getattr(args, name, None)
         for name in (
@@ -114,33 +124,43 @@ def _settings(args: argparse.Namespace) -> Settings:
             "timeout",
             "max_retries",
             "max_output_chars",
+            "exclude_tools",
+            "log_level",
         )
     }
-    flags["exclude_tools"] = getattr(args, "exclude_tools", None)
-    flags["log_level"] = getattr(args, "log_level", None)
     if getattr(args, "demo", False):
         from hyperrep_mcp.sandbox import SandboxConfig
 
         flags.update(base_url=SANDBOX_URL, api_key=SandboxConfig().api_key)
     settings = load_settings(**flags)
-    if settings.api_key is None:
+    if require_key and settings.api_key is None:
         settings.api_key_value()  # raises the one-line ConfigError with the fix
     return settings
 
 
-def _setup_logging(settings: Settings) -> None:
+def _log_level_given(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "log_level", None) or os.environ.get("HYPERREP_LOG_LEVEL", "").strip())
+
+
+def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
+    """One stderr handler on the root logger, with every secret redacted; stdout stays untouched."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     secrets = [
         s.get_secret_value() for s in (settings.api_key, settings.mcp_token, settings.mcp_state_key) if s
     ]
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(settings.log_level)
-    # Third-party chatter (per-request lines) is noise at INFO; our own log has one line per tool call.
-    for noisy in ("httpx2", "httpcore", "mcp", "uvicorn.access", "stamina"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # quiet: the command's own output says what went wrong; retries and warnings are noise there.
+    level = logging.ERROR if quiet else logging.getLevelNamesMapping()[settings.log_level]
+    root.setLevel(level)
+    # Third-party chatter (one line per HTTP request) is noise at INFO, where our own log has one
+    # line per tool call; DEBUG means everything.
+    for noisy in THIRD_PARTY_LOGGERS:
+        logging.getLogger(noisy).setLevel(
+            logging.DEBUG if level <= logging.DEBUG else max(level, logging.WARNING)
+        )
 
 
 class RedactSecrets(logging.Filter):
@@ -161,9 +181,18 @@ class RedactSecrets(logging.Filter):
             redacted = redacted.replace(secret, "[redacted]")
             if record.exc_text:
                 record.exc_text = record.exc_text.replace(secret, "[redacted]")
+            if record.stack_info:
+                record.stack_info = record.stack_info.replace(secret, "[redacted]")
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+def _friendly_stdout() -> None:
+    """Results and reports hold customer names in any script: never crash on a narrow console encoding."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="replace")
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -194,15 +223,58 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if transport == "stdio":
         make_server(settings, demo=demo).run()
         return 0
-    host = args.host
+    host, port, workers = args.host, args.port, args.workers
     if not is_loopback(host) and settings.mcp_token is None:
         raise ConfigError(
             f"refusing to serve on {host} without HYPERREP_MCP_TOKEN: set a bearer token (or bind 127.0.0.1)."
         )
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"--port must be between 0 and 65535 (got {port})")
+    if workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {workers})")
+    allowed_hosts = _allowed_hosts(args.allowed_host)
+    # Workers build their servers in fresh processes, where a bad setting would only show up as a
+    # traceback and a restart loop: check what they will check, here and now.
+    from hyperrep_mcp.server.app import tool_plan
     from hyperrep_mcp.server.http import serve_http
 
-    serve_http(settings, host=host, port=args.port, stateless=args.stateless, workers=args.workers, demo=demo)
+    tool_plan(settings)
+    check_bindable(host, port)
+    serve_http(
+        settings,
+        host=host,
+        port=port,
+        stateless=args.stateless,
+        workers=workers,
+        demo=demo,
+        allowed_hosts=allowed_hosts,
+    )
     return 0
+
+
+def _allowed_hosts(values: list[str]) -> tuple[str, ...]:
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    for name in names:
+        if "/" in name or "@" in name or " " in name:
+            raise ConfigError(f"--allowed-host takes a host name such as mcp.example.com (got {name!r})")
+    return tuple(names)
+
+
+def check_bindable(host: str, port: int) -> None:
+    """Fail with one line now, rather than with a server log line and exit code 1 later."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, _, _, _, address = infos[0]
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {reason} (choose another --port or --host)"
+        ) from None
 
 
 def _call(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,17 +288,41 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
 
     server = make_server(settings, demo=args.demo)
     text, is_error = anyio.run(_call_tool, server, args.tool, arguments)
+    _friendly_stdout()
+    if is_error:
+        print(f"hyperrep-mcp: {args.tool} failed: {text}", file=sys.stderr)
+        return 1
     print(text)
-    return 1 if is_error else 0
+    return 0
 
 
 async def _call_tool(server: Any, tool: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+    import difflib
+
     from mcp import Client
 
     async with Client(server) as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        if tool not in names:
+            close = difflib.get_close_matches(tool, names, n=3)
+            hint = f" Did you mean {' or '.join(close)}?" if close else ""
+            return f"no tool named {tool!r} in this configuration.{hint} Tools: {', '.join(names)}", True
         result = await client.call_tool(tool, arguments)
     text = "\n".join(getattr(block, "text", "") for block in result.content)
     return text, bool(result.is_error)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from hyperrep_mcp.doctor import report_config_error, run_doctor
+
+    _friendly_stdout()
+    try:
+        # The doctor reports a missing key as a failed check (with the fix) instead of refusing to run.
+        settings = _settings(args, require_key=False)
+    except ConfigError as exc:
+        return report_config_error(exc)
+    _setup_logging(settings, quiet=not _log_level_given(args))
+    return run_doctor(settings, demo=args.demo)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -234,6 +330,9 @@ def _sandbox(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.fault_rate <= 1.0:
         raise ConfigError(f"--fault-rate must be between 0 and 1 (got {args.fault_rate})")
+    if args.latency_ms < 0:
+        raise ConfigError(f"--latency-ms must not be negative (got {args.latency_ms})")
+    check_bindable(args.host, args.port)
     config = SandboxConfig(
         seed=args.seed, api_key=args.api_key, latency_ms=args.latency_ms, fault_rate=args.fault_rate
     )
