@@ -1,7 +1,7 @@
 """Fitting a result into the output budget, and the shared pieces of every text result.
 
 A result is a header line, item blocks, and a footer that says how to get more. When the items do
-not fit `budget` characters, whole items are dropped from the end and the footer says so; the
+not fit `budget` characters, whole items are dropped from the end and the text says so; the
 caller learns how many were kept so the structured output and the next cursor match the text.
 """
 
@@ -10,32 +10,65 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-CUT_NOTE = "(output limit reached: {n} more not shown here; they come first with the cursor below)"
+# Where cut items went. A listing's footer carries the cursor that starts with them; a result
+# without a cursor passes its own note (e.g. which call lists them all).
+CUT_NOTE = "(output limit reached: {n} more not shown here; the next cursor below starts with them)"
+ITEM_CUT = "\n    … [cut here to fit the output limit]"
+# Below this many characters an item is not worth shortening: the whole text is clipped instead.
+MIN_ITEM_ROOM = 80
 
 
 def fit(
-    header: str,
+    header: str | Callable[[int], str],
     items: Sequence[str],
     footer: Callable[[int], Sequence[str]],
     budget: int,
+    *,
+    cut_note: str = CUT_NOTE,
 ) -> tuple[str, int]:
     """Join header, as many leading items as fit, and `footer(kept)`; returns (text, kept).
 
-    At least one item is always kept (clipped by the caller beforehand if it is huge), so a
-    listing always makes progress page after page.
+    Items are dropped from the end, never from the middle, and `cut_note` (with `{n}`, the number
+    dropped) says so. At least one item is always kept, so a listing makes progress page after
+    page: when that one item alone is too long it is shortened, keeping the header and the footer
+    (with its cursor) intact. The text never exceeds `budget`. A header that counts what is shown
+    is a function of the kept count too, so it never claims more than the text holds.
     """
-    kept = len(items)
-    while True:
+
+    def assemble(kept: int, first: str | None = None) -> str:
+        shown = list(items[:kept])
+        if first is not None:
+            shown[0] = first
         tail = list(footer(kept))
         if kept < len(items):
-            tail.insert(0, CUT_NOTE.format(n=len(items) - kept))
-        text = "\n".join([header, *items[:kept], *tail]).rstrip()
-        if len(text) <= budget or kept <= 1:
-            return (text[: budget - 1] + "…" if len(text) > budget else text), kept
-        # Drop roughly as many items as the overflow needs, at least one.
-        over = len(text) - budget
-        avg = max(1, sum(len(i) + 1 for i in items[:kept]) // kept)
-        kept = max(1, kept - max(1, -(-over // avg)))
+            tail.insert(0, cut_note.format(n=len(items) - kept))
+        head = header(kept) if callable(header) else header
+        return "\n".join([head, *shown, *tail]).rstrip()
+
+    kept = len(items)
+    text = assemble(kept)
+    if len(text) > budget and kept > 1:
+        # Jump close to the answer from the item lengths, then settle it exactly.
+        lengths = [len(i) + 1 for i in items]
+        over, kept = len(text) - budget, len(items)
+        while kept > 1 and over > 0:
+            kept -= 1
+            over -= lengths[kept]
+        text = assemble(kept)
+        while len(text) > budget and kept > 1:
+            kept -= 1
+            text = assemble(kept)
+        while kept < len(items) and len(candidate := assemble(kept + 1)) <= budget:
+            kept, text = kept + 1, candidate
+    if len(text) <= budget:
+        return text, kept
+    if kept == 1:
+        room = budget - len(assemble(1, "")) - len(ITEM_CUT)
+        if room >= MIN_ITEM_ROOM:
+            shortened = assemble(1, items[0][:room].rstrip() + ITEM_CUT)
+            if len(shortened) <= budget:
+                return shortened, 1
+    return text[: budget - 1] + "…", kept
 
 
 def when(value: datetime | None) -> str | None:

@@ -6,6 +6,8 @@ text, the IDs for the next call); detailed views add every other field the API r
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from hyperrep_mcp.api.models import (
@@ -79,13 +81,14 @@ def contact_line(v: ContactView) -> str:
     role = join_fields(v.company_role, f"at {v.company_name}" if v.company_name else None)
     role = role.replace(" · at ", " at ")
     custom = ", ".join(f"{k}: {gist(str(val), 60)}" for k, val in (v.custom_fields or {}).items())
+    name = contact_name(v)
     parts = [
-        contact_name(v),
-        v.email if v.email and v.email != v.name else None,
-        v.phone_number,
+        name,
+        v.email if v.email != name else None,  # a nameless contact is called by its email or phone
+        v.phone_number if v.phone_number != name else None,
         role or None,
         custom or None,
-        f"created {v.created_at}" if v.created_at else None,
+        f"created {_short(v.created_at)}" if v.created_at else None,
         _extra_text(v.extra),
         f"contact_id={v.contact_id}",
     ]
@@ -115,16 +118,21 @@ def conversation_view(
     )
 
 
-def conversation_line(v: ConversationView) -> str:
+def conversation_line(v: ConversationView, *, with_contact: bool = True, detailed: bool = False) -> str:
+    """One conversation. `with_contact=False` where every line is the same contact's (get_contact);
+    `detailed` adds the contact_id and an explicit read state."""
+    who = v.contact_name or (f"contact {v.contact_id}" if v.contact_id else "(no contact)")
+    read = "unread" if v.is_read is False else ("read" if detailed and v.is_read else None)
     return "- " + join_fields(
-        v.contact_name or (f"contact {v.contact_id}" if v.contact_id else "(no contact)"),
+        who if with_contact else None,
         v.subject and f'"{gist(v.subject, 60)}"',
         v.modality,
         v.folder,
-        "unread" if v.is_read is False else None,
+        read,
         v.last_activity_at and f"last activity {_short(v.last_activity_at)}",
         v.start_at and f"started {_short(v.start_at)}",
         _extra_text(v.extra),
+        f"contact_id={v.contact_id}" if detailed and with_contact and v.contact_id else None,
         f"conversation_id={v.conversation_id}",
     )
 
@@ -143,6 +151,15 @@ def message_view(m: Message, *, detailed: bool = False) -> MessageView:
         name for name, flag in (("quoted", body.quoted), ("signature", body.signature), ("cut", cut)) if flag
     ]
     sender = _clean(m.sender_name) or _clean(m.sender_email) or _clean(m.sender_phone_number)
+    extra = None
+    if detailed:  # the sender's addresses and the message's own id and state, beyond the name
+        modelled = {
+            "from": join_fields(_clean(m.sender_email), _clean(m.sender_phone_number)) or None,
+            "read": m.is_read,
+            "message_id": m.message_id,
+        }
+        extra = {k: v for k, v in modelled.items() if v is not None and v != sender}
+        extra = {**extra, **(_extra(m, detailed) or {})} or None
     return MessageView(
         message_id=m.message_id,
         direction=m.direction,
@@ -152,18 +169,41 @@ def message_view(m: Message, *, detailed: bool = False) -> MessageView:
         subject=_clean(m.subject),
         text=text,
         trimmed=trimmed or None,
-        extra=_extra(m, detailed),
+        extra=extra,
     )
 
 
-def message_block(v: MessageView, number: int, *, customer: str | None = None) -> str:
+_REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
+
+
+def same_subject(a: str | None, b: str | None) -> bool:
+    """'Re: Gutter estimate' continues 'Gutter estimate': no need to repeat it on every message."""
+
+    def key(s: str | None) -> str:
+        return " ".join(_REPLY_PREFIX.sub("", s or "").casefold().split())
+
+    return key(a) == key(b)
+
+
+def message_block(
+    v: MessageView,
+    number: int,
+    *,
+    customer: str | None = None,
+    modality: str | None = None,
+    previous_subject: str | None = None,
+    first: bool = True,
+) -> str:
+    """One message of a thread. Inside a thread, pass the conversation's `modality` and the previous
+    message's subject (`first=False`) so that what every message repeats is not printed again."""
     who = v.sender or (customer if v.direction == "inbound" else None) or "(unknown sender)"
     role = {"inbound": "customer", "outbound": "us"}.get((v.direction or "").lower())
+    show_subject = v.subject and (first or not same_subject(v.subject, previous_subject))
     head = join_fields(
         f"[{number}] {_short(v.sent_at)}" if v.sent_at else f"[{number}]",
         f"{who} ({role})" if role else who,
-        v.modality,
-        v.subject and f"Subject: {gist(v.subject, 80)}",
+        v.modality if v.modality != modality else None,
+        show_subject and f"Subject: {gist(v.subject or '', 80)}",
         f"({', '.join(v.trimmed)} trimmed)" if v.trimmed else None,
         _extra_text(v.extra),
     )
@@ -242,8 +282,16 @@ def message_draft_view(d: MessageDraft, *, detailed: bool = False) -> MessageDra
         body_text=_draft_body(d.body_html, detailed),
         created_at=iso_z(d.created_at),
         scheduled_send_at=iso_z(d.scheduled_send_at),
-        extra=_extra(d, detailed),
+        extra=_draft_extra(d, detailed),
     )
+
+
+def _draft_extra(d: MessageDraft, detailed: bool) -> dict[str, Any] | None:
+    """Detailed mode: the agent who owns the draft too (a modelled field the view does not name)."""
+    if not detailed:
+        return None
+    extra = {"agent_id": d.agent_id} if d.agent_id else {}
+    return {**extra, **(_extra(d, detailed) or {})} or None
 
 
 def draft_status_text(status: str, scheduled_send_at: str | None) -> str:
@@ -313,17 +361,31 @@ def record_dict(record: Record, *, detailed: bool) -> dict[str, Any]:
         if value in (None, "", [], {}):
             continue
         if isinstance(value, str):
-            value = strip_invisible(value)
-            if not detailed:
+            value = strip_invisible(value).strip()
+            if not detailed and not _is_id(key):  # IDs stay whole, however long
                 value = gist(value, 120)
+            if not value:
+                continue
         out[key] = value
     return out
 
 
-def record_line(fields: dict[str, Any], id_key: str | None) -> str:
-    parts = [f"{k}: {_scalar(v)}" for k, v in fields.items() if k != id_key]
-    if id_key and id_key in fields:
-        parts.append(f"{id_key}={fields[id_key]}")
+def _is_id(key: str) -> bool:
+    return key == "id" or key.endswith("_id")
+
+
+# Fields shown first and unlabelled: what a person calls the record.
+_TITLE_KEYS = ("name", "contact_name", "title")
+_ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def record_line(fields: dict[str, Any], id_key: str | None, *, trailing_ids: tuple[str, ...] = ()) -> str:
+    """One undocumented record: its name first, then `key: value` pairs, the IDs a next call needs last."""
+    ids = [k for k in (id_key, *trailing_ids) if k and k in fields]
+    title = next((k for k in _TITLE_KEYS if fields.get(k) not in (None, "")), None)
+    parts = [_scalar(fields[title])] if title else []
+    parts += [f"{k}: {_scalar(v)}" for k, v in fields.items() if k != title and k not in ids]
+    parts += [f"{k}={fields[k]}" for k in ids]
     return "- " + " · ".join(parts)
 
 
@@ -332,10 +394,28 @@ def _scalar(value: Any) -> str:
         return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and _ISO_TIMESTAMP.match(value):
+        return _timestamp(value)
     return str(value)
+
+
+def _timestamp(value: str) -> str:
+    """An API timestamp as '2026-11-23 14:02Z' (UTC), whatever offset and precision it came with."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return value
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
 
 
 def _extra_text(extra: dict[str, Any] | None) -> str | None:
     if not extra:
         return None
-    return ", ".join(f"{k}: {gist(_scalar(v), 80)}" for k, v in extra.items())
+    # IDs stay whole: a shortened ID is useless to the next call.
+    return ", ".join(
+        f"{k}={v}" if _is_id(k) and isinstance(v, str) else f"{k}: {gist(_scalar(v), 80)}"
+        for k, v in extra.items()
+    )
