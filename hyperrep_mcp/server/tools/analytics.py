@@ -226,11 +226,10 @@ async def inbox_overview(
         1, total=3, message=f"checking the latest messages of {min(len(convs), MAX_CHECKED)} conversations"
     )
 
-    # Unread first: they are the likeliest to await a reply, so fewer checks find `limit` of them.
-    candidates = sorted(
-        convs[: MAX_CHECKED * 4],
-        key=lambda c: (c.is_read is not False, -(c.last_activity_at or EPOCH).timestamp()),
-    )
+    # Most recent activity first: checking in that order until `limit` are found makes them exactly
+    # the most recent conversations awaiting a reply (an unread-first order would skip a read but
+    # unanswered conversation from an hour ago in favour of an older unread one).
+    candidates = convs
     awaiting: list[Checked] = []
     checked = 0
     started = time.monotonic()
@@ -288,12 +287,16 @@ async def inbox_overview(
     if draft_count is not None:
         n, more = draft_count
         summary.append(f"Message drafts awaiting review: {n}{'+' if more else ''}")
-    summary.append(
-        f"Awaiting our reply (the customer wrote last) — {len(items)} shown, newest first; checked the latest "
-        f"message of {checked} of {len(convs)} conversations (unread and most recent first):"
-        if convs
-        else "No conversations in this window."
-    )
+
+    def head(kept: int) -> str:
+        awaiting = (
+            f"Awaiting our reply (the customer wrote last) — {min(kept, len(items))} shown, newest first; "
+            f"checked the latest message of the {checked} most recently active of {len(convs)} conversations:"
+            if convs
+            else "No conversations in this window."
+        )
+        return "\n".join([header, *summary, awaiting])
+
     lines = [
         "- "
         + join_fields(
@@ -319,10 +322,11 @@ async def inbox_overview(
         + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
     )
     text, kept = fit(
-        "\n".join([header, *summary]),
+        head,
         lines,
         lambda _k: [*notes, *next_steps(suggestions)],
         state.settings.max_output_chars,
+        cut_note="(output limit reached: the {n} least recent awaiting our reply are not shown)",
     )
     out = InboxOverviewOut(
         organization=organization,

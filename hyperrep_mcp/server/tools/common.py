@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Generic, Literal, TypeVar
+from urllib.parse import unquote
 
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
-from hyperrep_mcp.api.models import Page
+from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
+from hyperrep_mcp.api.models import Company, Page
 from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
@@ -48,6 +51,35 @@ def app(ctx: Context) -> AppState:
 
 async def org_ref(state: AppState, org_id: str) -> OrgRef:
     return OrgRef(organization_id=org_id, name=await state.org_name(org_id))
+
+
+async def company_map(state: AppState, org: str) -> dict[str, Company]:
+    """Companies by id for naming a contact's company; a failure only costs the company name."""
+    try:
+        return await state.company_map(org)
+    except HyperRepError:
+        return {}
+
+
+@contextmanager
+def explain_not_found(message: str) -> Iterator[None]:
+    """A 404 for the record a call names becomes `message`: what is missing and where to look.
+
+    An unknown organization, and the draft lifecycle's "it moved" answers, keep their own
+    explanations (the registry lists the organizations; the draft tools name the right tool).
+    """
+    try:
+        yield
+    except NotFoundError as exc:
+        if "organization_id" in (exc.detail or "").lower() or exc.route_hint:
+            raise
+        raise ToolInputError(message) from None
+
+
+def route_ids(route_hint: str | None) -> dict[str, str]:
+    """IDs in an API path a 404 points at: {'conversations': cid, 'messages': mid, ...}."""
+    parts = [p for p in (route_hint or "").split("/") if p]
+    return {parts[i]: unquote(parts[i + 1]) for i in range(len(parts) - 1)}
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -104,24 +136,28 @@ def listing_dates(start_date: str | None, end_date: str | None) -> tuple[datetim
 def date_range(
     start_date: str | None, end_date: str | None, *, default_days: int, past_only: bool = False
 ) -> DateWindow:
-    """A closed window from the arguments; missing ends default to now and `default_days` before the end.
+    """A closed window from the arguments; a missing end is now, a missing start `default_days`
+    before the end.
 
     Errors are raised here, before any request, so the model learns the fix without a round trip.
+    With `past_only` (analytics: the API refuses future timestamps) a future end is cut to now and a
+    future start is an error that says so, rather than a confusing "start after end".
     """
     start, end = listing_dates(start_date, end_date)
     current = now()
+    if past_only:
+        if start and start > current:
+            raise ToolInputError(
+                f"start_date ({start:%Y-%m-%d %H:%M}Z) is in the future; analytics cover the past only. "
+                "Use today or an earlier date."
+            )
+        end = min(end, current) if end else current  # "this month" ends now
     end = end or current
     start = start or end - timedelta(days=default_days)
     if start > end:
         raise ToolInputError(
             f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
         )
-    if past_only:
-        if start > current:
-            raise ToolInputError(
-                "start_date is in the future; analytics cover the past only. Use today or earlier."
-            )
-        end = min(end, current)  # "this month" ends now: the API refuses future timestamps
     return DateWindow(start, end)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -11,6 +13,7 @@ from pydantic import Field
 from hyperrep_mcp.api.models import Contact
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import ContactOut, ContactsOut
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
@@ -22,6 +25,8 @@ from hyperrep_mcp.server.tools.common import (
     OrganizationId,
     ResponseFormat,
     app,
+    company_map,
+    explain_not_found,
     org_ref,
     walk,
 )
@@ -32,16 +37,34 @@ SCAN_PAGE = 100
 RECENT_CONVERSATIONS = 5
 
 
+_PHONE_LIKE = re.compile(r"^[\d\s().+-]+$")
+
+
+def fold(text: str) -> str:
+    """What a search compares: no case, no accents, no invisible characters ("zoe" finds "Zoë")."""
+    decomposed = unicodedata.normalize("NFKD", strip_invisible(text).casefold())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
 def contact_matches(contact: Contact, needle: str) -> bool:
-    """Case-insensitive substring match over name, email, phone (digits too), role and custom fields."""
-    needle = needle.casefold().strip()
+    """Case- and accent-insensitive match over name, email, phone (digits too), role and custom fields.
+
+    The whole query may appear in one field, or each of its words somewhere ("prince diana").
+    """
+    wanted = fold(needle)
+    if not wanted:
+        return True
     haystack = [contact.name, contact.email, contact.phone_number, contact.company_role]
     haystack += [f"{k} {v}" for k, v in (contact.custom_fields or {}).items()]
-    if any(needle in str(h).casefold() for h in haystack if h):
+    fields = [fold(str(h)) for h in haystack if h]
+    if any(wanted in f for f in fields):
         return True
-    digits = "".join(ch for ch in needle if ch.isdigit())
+    digits = "".join(ch for ch in wanted if ch.isdigit())
     phone = "".join(ch for ch in contact.phone_number or "" if ch.isdigit())
-    return len(digits) >= 4 and digits in phone
+    if len(digits) >= 4 and _PHONE_LIKE.match(wanted):  # "(513) 867-5309" finds 513-867-5309
+        return digits in phone or (len(digits) > 10 and digits[-10:] in phone)
+    words = wanted.split()
+    return len(words) > 1 and all(any(w in f for f in fields) for w in words)
 
 
 @tool("List or search contacts")
@@ -91,17 +114,17 @@ async def list_contacts(
         lambda: org_ref(state, org),
     )
     state.remember_contacts(org, found.items)
-    companies = await state.company_map(org) if any(c.company_id for c in found.items) else {}
+    companies = await company_map(state, org) if any(c.company_id for c in found.items) else {}
     views = [
         records.contact_view(c, company=companies.get(c.company_id or ""), detailed=detailed)
         for c in found.items
     ]
 
-    if needle:
-        scope = f'{len(views)} match{"es" if len(views) != 1 else ""} for "{needle}" (scanned {found.scanned} contacts{"" if found.complete else ", more remain"})'
-    else:
-        scope = f"{len(views)} contacts"
-    header = f"Contacts in {organization.name} — {scope}"
+    def header(kept: int) -> str:
+        if not needle:
+            return f"Contacts in {organization.name} — {kept} shown"
+        scan = f"scanned {found.scanned} contacts{'' if found.complete else ', more remain'}"
+        return f'Contacts in {organization.name} — {kept} match{"es" if kept != 1 else ""} for "{needle}" ({scan})'
 
     def footer(kept: int) -> list[str]:
         nxt = found.next_cursor(kept)
@@ -165,12 +188,16 @@ async def get_contact(
             return None
         return await state.api.list_contact_conversations(org, contact_id, limit=25)
 
-    contact, page, companies, organization = await gather(
-        lambda: state.api.get_contact(org, contact_id),
-        conversations,
-        lambda: state.company_map(org),
-        lambda: org_ref(state, org),
-    )
+    with explain_not_found(
+        f"No contact with contact_id={contact_id} in this organization. "
+        "Find the contact_id with list_contacts(query=...)."
+    ):
+        contact, page, companies, organization = await gather(
+            lambda: state.api.get_contact(org, contact_id),
+            conversations,
+            lambda: company_map(state, org),
+            lambda: org_ref(state, org),
+        )
     state.remember_contacts(org, [contact])
     view = records.contact_view(contact, company=companies.get(contact.company_id or ""), detailed=detailed)
     convs = sorted(
@@ -181,7 +208,8 @@ async def get_contact(
     more = bool(page and (page.next_cursor or len(convs) > len(shown)))
 
     header = f"Contact in {organization.name}: {records.contact_line(view)[2:]}"
-    items = [records.conversation_line(v) for v in conv_views]
+    # Every conversation here is this contact's: their name on each line would only repeat it.
+    items = [records.conversation_line(v, with_contact=False, detailed=detailed) for v in conv_views]
     if include_conversations:
         items.insert(
             0,
@@ -194,7 +222,11 @@ async def get_contact(
         suggestions.append(call("list_conversations", contact_id=contact_id))
 
     text, kept = fit(
-        header, items, lambda _kept: next_steps(state.available(suggestions)), state.settings.max_output_chars
+        header,
+        items,
+        lambda _kept: next_steps(state.available(suggestions)),
+        state.settings.max_output_chars,
+        cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
     )
     out = ContactOut(
         organization=organization,

@@ -26,6 +26,8 @@ from hyperrep_mcp.server.tools.common import (
     ResponseFormat,
     StartDate,
     app,
+    company_map,
+    explain_not_found,
     listing_dates,
     org_ref,
     walk,
@@ -98,18 +100,22 @@ async def list_conversations(
             scanned, total=FILTER_SCAN_LIMIT, message=f"scanned {scanned} conversations"
         )
 
-    found, organization = await gather(
-        lambda: walk(
-            fetch,
-            cursor,
-            limit=limit,
-            page_size=SCAN_PAGE if filtered else limit,
-            match=match if filtered else None,
-            max_scan=FILTER_SCAN_LIMIT if filtered else None,
-            on_page=progress if filtered else None,
-        ),
-        lambda: org_ref(state, org),
-    )
+    with explain_not_found(
+        f"No contact with contact_id={contact_id} in this organization. "
+        "Find the contact_id with list_contacts(query=...)."
+    ):
+        found, organization = await gather(
+            lambda: walk(
+                fetch,
+                cursor,
+                limit=limit,
+                page_size=SCAN_PAGE if filtered else limit,
+                match=match if filtered else None,
+                max_scan=FILTER_SCAN_LIMIT if filtered else None,
+                on_page=progress if filtered else None,
+            ),
+            lambda: org_ref(state, org),
+        )
     contacts = await state.contacts_by_id(org, (c.contact_id for c in found.items))
     views = [
         records.conversation_view(c, contact=contacts.get(c.contact_id or ""), detailed=detailed)
@@ -127,7 +133,12 @@ async def list_conversations(
         )
     scope = ", ".join(f for f in filters if f)
     scanned = f"; scanned {found.scanned}{'' if found.complete else ', more remain'}" if filtered else ""
-    header = f"Conversations in {organization.name} — {len(views)} shown, most recent activity first{f' ({scope})' if scope else ''}{scanned}"
+
+    def header(kept: int) -> str:
+        where = f" ({scope})" if scope else ""
+        return (
+            f"Conversations in {organization.name} — {kept} shown, most recent activity first{where}{scanned}"
+        )
 
     def footer(kept: int) -> list[str]:
         lines = []
@@ -143,9 +154,8 @@ async def list_conversations(
             )
         return lines + next_steps(state.available(_suggest(views[:kept])))
 
-    text, kept = fit(
-        header, [records.conversation_line(v) for v in views], footer, state.settings.max_output_chars
-    )
+    lines = [records.conversation_line(v, detailed=detailed) for v in views]
+    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
     out = ConversationsOut(
         organization=organization,
         conversations=views[:kept],
@@ -201,17 +211,23 @@ async def get_conversation_thread(
         pending = [d for d in page.data if d.status == "saved"] or page.data
         return max(pending, key=lambda d: d.created_at or EPOCH) if pending else None
 
-    found, conv, draft, organization = await gather(
-        lambda: walk(fetch, cursor, limit=limit, page_size=limit),
-        conversation,
-        pending_draft,
-        lambda: org_ref(state, org),
-    )
+    with explain_not_found(
+        f"No conversation with conversation_id={conversation_id} in this organization. "
+        "Find conversations with inbox_overview, list_conversations or get_contact."
+    ):
+        found, conv, draft, companies, organization = await gather(
+            lambda: walk(fetch, cursor, limit=limit, page_size=limit),
+            conversation,
+            pending_draft,
+            lambda: company_map(state, org),  # cached; fetched alongside so naming costs no round trip
+            lambda: org_ref(state, org),
+        )
     contact = await state.contact(org, conv.contact_id) if conv and conv.contact_id else None
     conv_view = records.conversation_view(
         conv or Conversation(conversation_id=conversation_id), contact=contact, detailed=detailed
     )
-    contact_view = records.contact_view(contact, detailed=detailed) if contact else None
+    company = companies.get(contact.company_id or "") if contact else None
+    contact_view = records.contact_view(contact, company=company, detailed=detailed) if contact else None
     messages: list[Message] = sorted(found.items, key=lambda m: m.timestamp or EPOCH)
     msg_views = [records.message_view(m, detailed=detailed) for m in messages]
     if not conv_view.modality and messages:
@@ -235,7 +251,17 @@ async def get_conversation_thread(
             records.FRAMING,
         ]
     )
-    blocks = [records.message_block(v, i + 1, customer=customer) for i, v in enumerate(msg_views)]
+    blocks = [
+        records.message_block(
+            v,
+            i + 1,
+            customer=customer,
+            modality=conv_view.modality,
+            previous_subject=msg_views[i - 1].subject if i else None,
+            first=i == 0,
+        )
+        for i, v in enumerate(msg_views)
+    ]
     if not blocks:
         blocks.append("(no messages on this page)")
 

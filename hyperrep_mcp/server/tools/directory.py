@@ -60,7 +60,13 @@ async def list_organizations(ctx: Context) -> Annotated[CallToolResult, Organiza
         else []
     )
     header = f"Organizations this key can access — {len(refs)}"
-    text, kept = fit(header, lines, lambda _k: next_steps(suggestions), state.settings.max_output_chars)
+    text, kept = fit(
+        header,
+        lines,
+        lambda _k: next_steps(suggestions),
+        state.settings.max_output_chars,
+        cut_note="(output limit reached: {n} more organizations not shown)",
+    )
     if not refs:
         text = f"{header}\nNone: the key works but sees no organization. Check the key's account in HyperRep."
     return tool_result(OrganizationsOut(organizations=refs[:kept], suggested_calls=suggestions), text)
@@ -77,14 +83,31 @@ async def _records_listing(
     cursor: str | None,
     limit: int,
     detailed: bool,
+    scope: str = "",
+    id_needed: bool = True,
 ) -> CallToolResult:
-    """One renderer for the undocumented listings: whatever fields come back, one line per record."""
+    """One renderer for the undocumented listings: whatever fields come back, one line per record.
+
+    Records that point at a contact (sales do) get the contact's name, resolved concurrently like
+    conversation listings do: names over IDs. `id_needed=False`: no tool takes the record's own ID,
+    so concise text leaves it out (structured output and detailed text keep it).
+    """
     found, organization = await gather(
         lambda: walk(fetch, cursor, limit=limit, page_size=limit),
         lambda: org_ref(state, org),
     )
     items = [records.record_dict(r, detailed=detailed) for r in found.items]
-    header = f"{kind.capitalize()} in {organization.name} — {len(items)} shown"
+    contact_ids = [i["contact_id"] for i in items if isinstance(i.get("contact_id"), str)]
+    if contact_ids:
+        contacts = await state.contacts_by_id(org, contact_ids)
+        for i, item in enumerate(items):
+            contact = contacts.get(item.get("contact_id") or "")
+            if contact is not None and "contact_name" not in item:
+                name = records.contact_name(records.contact_view(contact))
+                items[i] = {"contact_name": name, **item}
+
+    def header(kept: int) -> str:
+        return f"{kind.capitalize()} in {organization.name} — {kept} shown{scope}"
 
     def footer(kept: int) -> list[str]:
         nxt = found.next_cursor(kept)
@@ -93,9 +116,14 @@ async def _records_listing(
             lines.append(f"No {kind} found.")
         return lines
 
-    text, kept = fit(
-        header, [records.record_line(i, id_key) for i in items], footer, state.settings.max_output_chars
-    )
+    shown_id = id_key if id_needed or detailed else None
+    lines = [
+        records.record_line(
+            {k: v for k, v in i.items() if k != id_key or shown_id}, shown_id, trailing_ids=("contact_id",)
+        )
+        for i in items
+    ]
+    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
     out = RecordsOut(
         organization=organization, kind=kind, items=items[:kept], next_cursor=found.next_cursor(kept)
     )
@@ -175,6 +203,7 @@ async def list_sales(
     state = app(ctx)
     org = await state.org_id(organization_id)
     start, end = listing_dates(start_date, end_date)
+    span = f"{start:%Y-%m-%d}" if start else "…", f"{end:%Y-%m-%d}" if end else "now"
     try:
         return await _records_listing(
             state,
@@ -186,9 +215,11 @@ async def list_sales(
             cursor=cursor,
             limit=limit,
             detailed=response_format == "detailed",
+            scope=f" ({span[0]} → {span[1]})" if start or end else "",
+            id_needed=False,  # no tool takes a sale_id
         )
     except NotFoundError as exc:
-        if "organization" in (exc.detail or "").lower():
+        if "organization_id" in (exc.detail or "").lower():
             raise
         return tool_error(
             "Sales records are not available from this HyperRep API (the sales endpoint answered 404). "

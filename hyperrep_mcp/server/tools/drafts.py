@@ -8,12 +8,14 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
 from hyperrep_mcp.render.views import MessageDraftOut, MessageDraftsOut, ResponseDraftOut, ResponseDraftsOut
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.results import tool_error, tool_result
+from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.common import (
     Cursor,
     EndDate,
@@ -22,8 +24,10 @@ from hyperrep_mcp.server.tools.common import (
     ResponseFormat,
     StartDate,
     app,
+    explain_not_found,
     listing_dates,
     org_ref,
+    route_ids,
     walk,
 )
 
@@ -65,8 +69,12 @@ async def list_message_drafts(
         lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
     )
     views = [records.message_draft_view(d, detailed=detailed) for d in found.items]
-    saved = sum(v.status == "saved" for v in views)
-    header = f"Message drafts in {organization.name} — {len(views)} shown ({saved} saved for review, {len(views) - saved} queued)"
+
+    def header(kept: int) -> str:
+        saved = sum(v.status == "saved" for v in views[:kept])
+        counts = f"({saved} saved for review, {kept - saved} queued)" if kept else ""
+        return f"Message drafts in {organization.name} — {kept} shown {counts}".rstrip()
+
     lines = [records.message_draft_line(v, with_body=detailed) for v in views]
 
     def footer(kept: int) -> list[str]:
@@ -99,9 +107,12 @@ async def get_message_draft(
     """
     state = app(ctx)
     org = await state.org_id(organization_id)
-    draft, organization = await gather(
-        lambda: state.api.get_message_draft(org, draft_id), lambda: org_ref(state, org)
-    )
+    try:
+        draft, organization = await gather(
+            lambda: state.api.get_message_draft(org, draft_id), lambda: org_ref(state, org)
+        )
+    except NotFoundError as exc:
+        return moved_or_missing(exc, state, kind="message", draft_id=draft_id)
     view = records.message_draft_view(draft, detailed=response_format == "detailed")
     suggestions = state.available(
         [call("delete_message_draft", draft_id=draft_id)] if view.status == "saved" else []
@@ -139,11 +150,17 @@ async def list_response_drafts(
     async def fetch(api_cursor: str | None, size: int):
         return await state.api.list_response_drafts(org, conversation_id, limit=size, cursor=api_cursor)
 
-    found, organization = await gather(
-        lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
-    )
+    with explain_not_found(
+        f"No conversation with conversation_id={conversation_id} in this organization. "
+        "Find conversations with inbox_overview or list_conversations."
+    ):
+        found, organization = await gather(
+            lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
+        )
     views = [records.response_draft_view(d, detailed=detailed) for d in found.items]
-    header = f"Response drafts in conversation {conversation_id} ({organization.name}) — {len(views)} shown"
+
+    def header(kept: int) -> str:
+        return f"Response drafts in {organization.name}, conversation_id={conversation_id} — {kept} shown"
 
     def footer(kept: int) -> list[str]:
         nxt = found.next_cursor(kept)
@@ -187,9 +204,15 @@ async def get_response_draft(
     """
     state = app(ctx)
     org = await state.org_id(organization_id)
-    draft, organization = await gather(
-        lambda: state.api.get_response_draft(org, conversation_id, response_id), lambda: org_ref(state, org)
-    )
+    try:
+        draft, organization = await gather(
+            lambda: state.api.get_response_draft(org, conversation_id, response_id),
+            lambda: org_ref(state, org),
+        )
+    except NotFoundError as exc:
+        return moved_or_missing(
+            exc, state, kind="response", draft_id=response_id, conversation_id=conversation_id
+        )
     view = records.response_draft_view(draft, detailed=response_format == "detailed")
     suggestions = state.available(
         [call("get_conversation_thread", conversation_id=conversation_id)]
@@ -199,7 +222,7 @@ async def get_response_draft(
             else []
         )
     )
-    header = f"Response draft in conversation {conversation_id} ({organization.name})"
+    header = f"Response draft in {organization.name}, conversation_id={conversation_id}"
     text, _ = fit(
         header,
         [records.response_draft_block(view)],
@@ -208,4 +231,51 @@ async def get_response_draft(
     )
     return tool_result(
         ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions), text
+    )
+
+
+def moved_or_missing(
+    exc: NotFoundError,
+    state: AppState,
+    *,
+    kind: str,
+    draft_id: str,
+    conversation_id: str | None = None,
+) -> CallToolResult:
+    """A draft 404 as the next step: sent drafts live on in a thread, and an ID of the other kind of
+    draft names the tool that reads it, with the exact arguments."""
+    detail = (exc.detail or "").lower()
+    if "organization_id" in detail:
+        raise exc  # the registry lists the organizations
+    ids = route_ids(exc.route_hint)
+    cid = ids.get("conversations") or conversation_id
+    if "promot" in detail or "was sent" in detail:
+        where = call("get_conversation_thread", conversation_id=cid) if cid else "get_conversation_thread"
+        what = "a conversation" if kind == "message" else "a message in its conversation"
+        return tool_error(
+            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}. "
+            f"Read it with {where}."
+        )
+    if "/response-drafts" in (exc.route_hint or ""):
+        return tool_error(
+            "This ID belongs to a response draft (a reply in a conversation), not a message draft. "
+            f"Read it with {call('get_response_draft', conversation_id=cid, response_id=draft_id)}."
+        )
+    if "/message-drafts" in (exc.route_hint or ""):
+        return tool_error(
+            "This ID belongs to a message draft (new outreach), not a response draft. "
+            f"Read it with {call('get_message_draft', draft_id=draft_id)}."
+        )
+    if kind == "message":
+        listing = call("list_message_drafts")
+    else:
+        if "conversation" in detail:
+            return tool_error(
+                f"No conversation with conversation_id={conversation_id} in this organization. "
+                "Find conversations with inbox_overview or list_conversations."
+            )
+        listing = call("list_response_drafts", conversation_id=conversation_id)
+    return tool_error(
+        f"No {kind} draft with that ID in this organization: it may have been deleted or sent. "
+        f"{listing} shows the drafts that exist."
     )

@@ -1,0 +1,114 @@
+"""SPEC section 7, the read questions: each answered by the listed calls, the way a model would make
+them (following the IDs and suggested calls in the text), with the answer checked against the
+sandbox's own data. (The write questions live with the write tools' tests.)"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from mcp import Client
+
+from hyperrep_mcp.render.text import message_text, strip_invisible
+from hyperrep_mcp.sandbox.analytics import response_rate
+from tests.support import RunningSandbox, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def suggested(text: str, tool: str) -> dict[str, str]:
+    """The arguments of the first suggested call of `tool` in a result's text."""
+    match = re.search(rf"{tool}\(([^)]*)\)", text)
+    assert match, f"no {tool}(...) in:\n{text}"
+    return dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+
+
+async def ask(client: Client, tool: str, args: dict) -> tuple[str, dict]:
+    result = await client.call_tool(tool, args)
+    assert not result.is_error, text_of(result)
+    return text_of(result), result.structured_content
+
+
+async def test_whos_waiting_on_a_reply_from_us_this_week(client: Client, sandbox: RunningSandbox):
+    org = sandbox.sandbox.data.org(sandbox.org)
+    text, sc = await ask(client, "inbox_overview", {})
+    start, end = parse(sc["window"]["start_date"]), parse(sc["window"]["end_date"])
+    assert timedelta(days=7) == end - start and abs(end - datetime.now(UTC)) < timedelta(minutes=1)
+
+    # The ten most recent conversations whose last message is the customer's, newest first.
+    truth = [c for c in sandbox.sandbox.data.awaiting_reply(sandbox.org, start) if c.last_activity_at < end]
+    assert len(truth) > 10
+    lines = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(lines) == 10
+    for line, conv in zip(lines, truth[:10], strict=True):
+        contact = org.contacts[conv.contact_id]
+        who = strip_invisible(contact.name or contact.email or "").strip()
+        assert line.startswith(f"- {who} · {conv.modality} · ")
+        assert line.endswith(f"conversation_id={conv.conversation_id}")
+        last = org.messages(conv.conversation_id)[-1]
+        assert last.direction == "inbound"
+        assert f"{last.sent_at:%Y-%m-%d %H:%M}Z" in line
+        # The gist is the customer's own words from that last message.
+        words = message_text(last.body_html, last.body_text, concise=True).body.split()
+        gist = re.search(r'"(.+)"', line).group(1).rstrip("…").split()
+        assert gist and all(w in words for w in gist[:-1])
+    assert "Awaiting our reply (the customer wrote last) — 10 shown, newest first" in text
+    assert f'get_conversation_thread(conversation_id="{truth[0].conversation_id}")' in text
+
+
+async def test_show_me_diana_prince_s_last_conversation(client: Client, sandbox: RunningSandbox):
+    data = sandbox.sandbox.data
+    org = data.org(sandbox.org)
+    diana = org.contacts[data.fixtures.diana_contact_id]
+
+    text, sc = await ask(client, "list_contacts", {"query": "diana"})
+    assert "Diana Prince" in text
+    contact_id = suggested(text, "get_contact")["contact_id"]
+    assert contact_id == diana.contact_id
+
+    text, sc = await ask(client, "get_contact", {"contact_id": contact_id})
+    assert sc["contact"]["name"] == "Diana Prince"
+    conversation_id = suggested(text, "get_conversation_thread")["conversation_id"]
+    latest = data.contact_conversations(sandbox.org, diana.contact_id)[0]
+    assert conversation_id == latest.conversation_id == data.fixtures.diana_email_conversation_id
+
+    text, sc = await ask(client, "get_conversation_thread", {"conversation_id": conversation_id})
+    assert sc["contact"]["contact_id"] == diana.contact_id
+    assert text.startswith(f"Conversation in {org.org.name} with Diana Prince · {diana.email}")
+    messages = org.messages(conversation_id)
+    assert [m["message_id"] for m in sc["messages"]] == [m.message_id for m in messages]
+    for shown, message in zip(sc["messages"], messages, strict=True):
+        expected = message_text(message.body_html, message.body_text, concise=True).body
+        assert shown["text"] == expected
+        assert expected.splitlines()[0] in text
+    assert messages[-1].direction == "inbound"
+    assert "The last message is from the customer: awaiting our reply." in text
+
+
+@pytest.mark.parametrize("this_month", [False, True])
+async def test_response_rate_this_month_vs_last_month(
+    client: Client, sandbox: RunningSandbox, this_month: bool
+):
+    org = sandbox.sandbox.data.org(sandbox.org)
+    args: dict = {"compare_to_previous": True}
+    if this_month:  # what a model passes for "this month"
+        args["start_date"] = datetime.now(UTC).strftime("%Y-%m-01")
+    text, sc = await ask(client, "get_response_rate", args)
+    current, previous = sc["current"], sc["previous"]
+    assert current["window"]["start_date"] == previous["window"]["end_date"]
+    for fig in (current, previous):
+        truth = response_rate(org, parse(fig["window"]["start_date"]), parse(fig["window"]["end_date"]))
+        assert fig["received"] == truth["numConversationsReceived"]
+        assert fig["responded"] == truth["numConversationsRespondedTo"]
+        assert fig["rate_percent"] == round(100 * truth["responseRate"], 1)
+    change = round(current["rate_percent"] - previous["rate_percent"], 1)
+    assert sc["change_points"] == change
+    lines = text.splitlines()
+    assert lines[0].startswith(f"Response rate in {org.org.name}: {current['rate_percent']:g}%")
+    assert lines[1].startswith(f"Previous window: {previous['rate_percent']:g}%")
+    assert lines[2].startswith(f"Change: {change:+g} percentage points")
