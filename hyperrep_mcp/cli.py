@@ -132,6 +132,10 @@ def _settings(args: argparse.Namespace, *, require_key: bool = True) -> Settings
         from hyperrep_mcp.sandbox import SandboxConfig
 
         flags.update(base_url=SANDBOX_URL, api_key=SandboxConfig().api_key)
+        # A real organization pinned in the environment means nothing to the sandbox (every call
+        # would fail "not found"); only an explicit --organization-id applies to the demo.
+        if flags["organization_id"] is None:
+            flags["organization_id"] = ""  # blank = unset
     settings = load_settings(**flags)
     if require_key and settings.api_key is None:
         settings.api_key_value()  # raises the one-line ConfigError with the fix

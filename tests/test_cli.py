@@ -148,6 +148,13 @@ def test_call_prints_structured_search_results(capsys) -> None:
     assert "Diana Prince" in out and reference().data.fixtures.diana_contact_id in out
 
 
+def test_demo_ignores_an_organization_pinned_in_the_environment(capsys, monkeypatch) -> None:
+    monkeypatch.setenv("HYPERREP_ORGANIZATION_ID", "HR_id_of_a_real_account")
+    code, out, err = run(capsys, "call", "list_contacts", '{"query": "diana"}', "--demo")
+    assert code == 0, err
+    assert "Diana Prince" in out
+
+
 def test_call_of_an_unknown_tool_names_the_right_one(capsys) -> None:
     code, out, err = run(capsys, "call", "inbox_overveiw", "--demo")
     assert code == 1 and out == ""

@@ -254,8 +254,9 @@ def _worker_env(
         "_HYPERREP_HTTP_ALLOWED_HOSTS": ",".join(allowed_hosts),
         "_HYPERREP_DEMO": "1" if demo else "",
     }
-    if settings.organization_id:
-        env["HYPERREP_ORGANIZATION_ID"] = settings.organization_id
+    # Always set: a value inherited from the parent's environment must not override the flags
+    # (e.g. --demo ignores a real organization pinned in the environment). Blank = unset.
+    env["HYPERREP_ORGANIZATION_ID"] = settings.organization_id or ""
     if settings.api_key is not None:
         env["HYPERREP_API_KEY"] = settings.api_key.get_secret_value()
     if settings.mcp_state_key is None:

@@ -114,7 +114,9 @@ async def test_public_bind_needs_the_token_and_still_checks_host_and_origin() ->
 
 
 async def test_two_workers_both_answer_tool_calls() -> None:
-    with http_server("--workers", "2", "--stateless", "--demo") as child:
+    # A real account's organization in the environment must not leak into the demo's workers.
+    env = child_env(HYPERREP_ORGANIZATION_ID="HR_id_of_a_real_account")
+    with http_server("--workers", "2", "--stateless", "--demo", env=env) as child:
         seen: set[str] = set()
         calls = 0
         while len(seen) < 2 and calls < 24:  # fresh connections; the kernel spreads them over workers
@@ -151,7 +153,9 @@ async def test_sigterm_lets_the_call_in_flight_finish(sandbox: RunningSandbox, m
 
             async with anyio.create_task_group() as tg:
                 tg.start_soon(call)
-                await anyio.sleep(0.5)
+                with anyio.fail_after(5):  # SIGTERM once the call is surely running upstream
+                    while not any(r.path.endswith("/contacts") for r in sandbox.sandbox.requests):  # noqa: ASYNC110 - another thread's list
+                        await anyio.sleep(0.02)
                 signalled = time.monotonic()
                 child.proc.send_signal(signal.SIGTERM)
             assert "Diana Prince" in text_of(results[0]), text_of(results[0])
