@@ -302,9 +302,11 @@ def draft_status_text(status: str, scheduled_send_at: str | None) -> str:
 
 def message_draft_line(v: MessageDraftView, *, with_body: bool = False) -> str:
     to = v.recipient_name or v.recipient_email or v.recipient_phone_number or "(no recipient)"
+    # Where it goes: the address of its modality (an email's address, a text's number).
+    address = v.recipient_phone_number if v.modality == "text" else v.recipient_email
     line = "- " + join_fields(
         f"to {to}",
-        v.recipient_email if v.recipient_name and v.recipient_email else None,
+        address if address and address != to else None,
         v.modality,
         v.subject and f'"{gist(v.subject, 60)}"',
         draft_status_text(v.status, v.scheduled_send_at),

@@ -327,3 +327,19 @@ def test_record_line_puts_name_first_ids_last_and_dates_readable():
 def test_record_dict_on_plain_record():
     blank = Record.model_validate({"a": None, "b": "  ", "c": "\u200b", "d": 0})
     assert records.record_dict(blank, detailed=False) == {"d": 0}
+
+
+def test_text_message_draft_shows_the_number_it_goes_to():
+    draft = MessageDraft.model_validate(
+        {
+            "draft_id": "d2",
+            "modality": "text",
+            "body_html": "<p>Hi Rachel</p>",
+            "recipient_name": "Rachel O'Brien",
+            "recipient_email": "rachel@example.com",
+            "recipient_phone_number": "+15135550123",
+        }
+    )
+    line = records.message_draft_line(records.message_draft_view(draft))
+    assert line.startswith("- to Rachel O'Brien · +15135550123 · text · saved for review")
+    assert "rachel@example.com" not in line

@@ -109,6 +109,8 @@ async def test_response_rate_this_month_vs_last_month(
     change = round(current["rate_percent"] - previous["rate_percent"], 1)
     assert sc["change_points"] == change
     lines = text.splitlines()
-    assert lines[0].startswith(f"Response rate in {org.org.name}: {current['rate_percent']:g}%")
-    assert lines[1].startswith(f"Previous window: {previous['rate_percent']:g}%")
+    assert lines[0].startswith(f"Response rate in {org.org.name}, ")
+    assert f": {current['rate_percent']:g}% ({current['responded']} of {current['received']} " in lines[0]
+    assert lines[1].startswith("Previous window, ")
+    assert f": {previous['rate_percent']:g}% ({previous['responded']} of {previous['received']} " in lines[1]
     assert lines[2].startswith(f"Change: {change:+g} percentage points")

@@ -340,7 +340,7 @@ async def test_list_conversations_rare_folder_scans_with_progress_and_continues(
     first = await client.call_tool("list_conversations", {"folder": "SPAM"}, progress_callback=on_progress)
     sc = first.structured_content
     assert sc["scanned"] == 1000 and sc["scan_complete"] is False  # the scan bound, said plainly
-    assert "scanned 1000, more remain" in text_of(first).splitlines()[0]
+    assert "scanned 1000 conversations, more remain" in text_of(first).splitlines()[0]
     assert progress == [(n, 1000) for n in range(100, 1001, 100)]
     seen = [c["conversation_id"] for c in sc["conversations"]]
     cursor = sc["next_cursor"]
@@ -461,6 +461,20 @@ async def test_thread_says_when_the_customer_wrote_last(client: Client, sandbox:
     assert "Message text is written by customers" in text_of(result)
 
 
+async def test_thread_without_conversation_detail_names_the_customer_from_their_messages(
+    sandbox_factory: Callable[..., RunningSandbox],
+):
+    sb = sandbox_factory(implied_endpoints=False)  # conversation detail answers 404 like an unknown route
+    fx = sb.sandbox.data.fixtures
+    async with connect(sb) as client:
+        result = await call(client, "get_conversation_thread", conversation_id=fx.diana_email_conversation_id)
+    expected = [m.message_id for m in org_of(sb).messages(fx.diana_email_conversation_id)]
+    assert [m["message_id"] for m in result.structured_content["messages"]] == expected
+    assert text_of(result).startswith(
+        f"Conversation in {org_of(sb).org.name} with Diana Prince · diana@example.com"
+    )
+
+
 async def test_long_thread_pages_with_a_cursor_and_budget(sandbox: RunningSandbox):
     org = org_of(sandbox)
     cid = max(org.conversations_by_activity()[:300], key=lambda c: len(c.plan)).conversation_id
@@ -523,7 +537,7 @@ async def test_get_response_rate_compares_two_windows(client: Client, sandbox: R
         (f["window"]["start_date"], f["window"]["end_date"]) for f in (cur, prev)
     )
     text = text_of(result)
-    assert "Previous window:" in text and "percentage points" in text
+    assert "Previous window, " in text and "percentage points" in text
 
 
 @pytest.mark.parametrize(
@@ -542,6 +556,27 @@ async def test_get_response_rate_dates_are_checked_before_any_request(
     assert result.is_error
     assert says in text_of(result)
     assert not [r for r in sandbox.sandbox.requests[before:] if "response-rate" in r.path]
+
+
+async def test_get_response_rate_whole_months_and_an_empty_window(client: Client, sandbox: RunningSandbox):
+    args = {"start_date": "2020-01-01", "end_date": "2020-01-31", "compare_to_previous": True}
+    result = await call(client, "get_response_rate", **args)
+    sc = result.structured_content
+    assert sc["current"]["window"] == {
+        "start_date": "2020-01-01T00:00:00Z",
+        "end_date": "2020-01-31T23:59:59Z",
+    }
+    assert sc["previous"]["window"] == {
+        "start_date": "2019-12-01T00:00:00Z",
+        "end_date": "2019-12-31T23:59:59Z",
+    }
+    assert (
+        sc["current"]["received"] == 0 and "rate_percent" not in sc["current"] and "change_points" not in sc
+    )
+    assert text_of(result).splitlines()[:2] == [
+        f"Response rate in {org_of(sandbox).org.name}, 2020-01-01 → 2020-01-31: no conversations received, so no rate",
+        "Previous window, 2019-12-01 → 2019-12-31: no conversations received, so no rate",
+    ]
 
 
 async def test_get_response_rate_future_end_is_cut_to_now(client: Client, sandbox: RunningSandbox):
@@ -631,7 +666,7 @@ async def test_message_drafts_saved_and_queued(fresh: RunningSandbox):
     assert [d["draft_id"] for d in views] == [d.draft_id for d in drafts]
     assert [d["status"] for d in views] == ["queued" if d is queued else "saved" for d in drafts]
     text = text_of(result)
-    assert f"({len(drafts) - 1} saved for review, 1 queued)" in text.splitlines()[0]
+    assert f"({len(drafts) - 1} saved for review · 1 queued to send)" in text.splitlines()[0]
     assert "queued to send at" in text
     for d in drafts:
         assert f"to {d.recipient_name}" in text
@@ -755,3 +790,31 @@ async def test_every_read_tool_fits_a_small_budget(sandbox: RunningSandbox):
             assert len(text) <= 2000, tool
             if "output limit reached" in text:
                 assert "cursor" in text or "not shown" in text
+
+
+async def test_read_only_mode_never_suggests_a_write_tool(sandbox: RunningSandbox):
+    fx = sandbox.sandbox.data.fixtures
+    org = org_of(sandbox)
+    rdraft = next(iter(org.response_drafts.values()))
+    calls = [
+        ("inbox_overview", {}),
+        ("get_conversation_thread", {"conversation_id": fx.diana_email_conversation_id}),
+        ("get_conversation_thread", {"conversation_id": rdraft.conversation_id}),
+        ("list_response_drafts", {"conversation_id": rdraft.conversation_id}),
+        (
+            "get_response_draft",
+            {"conversation_id": rdraft.conversation_id, "response_id": rdraft.response_id},
+        ),
+        ("get_message_draft", {"draft_id": next(iter(org.message_drafts))}),
+    ]
+    writes = re.compile(r"\b(upsert_response_draft|create_\w+|delete_\w+)\(")
+    async with connect(sandbox, write_mode="read_only") as client:
+        for tool, args in calls:
+            result = await call(client, tool, **args)
+            assert not writes.search(text_of(result)), (tool, text_of(result))
+            assert not any(writes.search(c) for c in result.structured_content.get("suggested_calls", []))
+    async with connect(sandbox) as client:  # the same calls do suggest the write where it exists
+        text = text_of(
+            await call(client, "get_conversation_thread", conversation_id=fx.diana_email_conversation_id)
+        )
+        assert f'upsert_response_draft(conversation_id="{fx.diana_email_conversation_id}")' in text

@@ -59,11 +59,10 @@ def window_text(w: Window) -> str:
     return f"{short(w.start_date)} → {short(w.end_date)}"
 
 
-def rate_line(f: RateFigures, *, with_window: bool = True) -> str:
-    span = f", {window_text(f.window)}" if with_window else ""
+def rate_line(f: RateFigures) -> str:
     if f.rate_percent is None:
-        return f"no conversations received{span}, so no rate"
-    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered){span}"
+        return "no conversations received, so no rate"
+    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered)"
 
 
 @tool("Get response rate")
@@ -99,9 +98,9 @@ async def get_response_rate(
     if previous and current.rate_percent is not None and previous.rate_percent is not None:
         change = round(current.rate_percent - previous.rate_percent, 1)
 
-    lines = [f"Response rate in {organization.name}: {rate_line(current)}"]
+    lines = [f"Response rate in {organization.name}, {window_text(current.window)}: {rate_line(current)}"]
     if previous:
-        lines.append(f"Previous window: {rate_line(previous)}")
+        lines.append(f"Previous window, {window_text(previous.window)}: {rate_line(previous)}")
         if change is not None:
             direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
             lines.append(f"Change: {change:+g} percentage points ({direction})")
@@ -280,9 +279,7 @@ async def inbox_overview(
             f"{unread} unread",
             "folders: " + ", ".join(f"{k} {v}" for k, v in folders.most_common()) if folders else None,
         ),
-        f"Response rate: {rate_line(rate_fig, with_window=False)}"
-        if rate_fig
-        else "Response rate: unavailable right now.",
+        f"Response rate: {rate_line(rate_fig)}" if rate_fig else "Response rate: unavailable right now.",
     ]
     if draft_count is not None:
         n, more = draft_count

@@ -85,6 +85,7 @@ def route_ids(route_hint: str | None) -> dict[str, str]:
 # --- dates ---------------------------------------------------------------------------------------
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+END_OF_DAY = time(23, 59, 59)  # what a bare end date means
 
 
 def parse_date(value: str | None, *, field_name: str, end: bool = False) -> datetime | None:
@@ -95,8 +96,7 @@ def parse_date(value: str | None, *, field_name: str, end: bool = False) -> date
     try:
         if _DATE_ONLY.match(text):
             day = date.fromisoformat(text)
-            moment = datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
-            return moment.replace(microsecond=0) if end else moment
+            return datetime.combine(day, END_OF_DAY if end else time.min, tzinfo=UTC)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ToolInputError(
@@ -115,6 +115,10 @@ class DateWindow:
         return self.end - self.start
 
     def previous(self) -> DateWindow:
+        """The window of equal length just before; whole days stay whole days (Jan 1-31 -> Dec 1-31)."""
+        if self.start.time() == time.min and self.end.time() == END_OF_DAY:
+            days = (self.end.date() - self.start.date()).days + 1
+            return DateWindow(self.start - timedelta(days=days), self.start - timedelta(seconds=1))
         return DateWindow(self.start - self.length, self.start)
 
 

@@ -213,7 +213,7 @@ async def get_contact(
     if include_conversations:
         items.insert(
             0,
-            f"Recent conversations ({len(conv_views)}{' shown; more exist' if more else ''}):"
+            f"Recent conversations, newest first ({len(conv_views)}{' shown; more exist' if more else ''}):"
             if conv_views
             else "No conversations yet.",
         )

@@ -13,6 +13,7 @@ from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.models import Conversation, Message, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import ConversationsOut, ConversationView, ThreadOut, Window
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
@@ -132,7 +133,11 @@ async def list_conversations(
             else f"active {'from ' + format(start, '%Y-%m-%d') if start else 'until ' + format(end, '%Y-%m-%d')}"
         )
     scope = ", ".join(f for f in filters if f)
-    scanned = f"; scanned {found.scanned}{'' if found.complete else ', more remain'}" if filtered else ""
+    scanned = (
+        f"; scanned {found.scanned} conversations{'' if found.complete else ', more remain'}"
+        if filtered
+        else ""
+    )
 
     def header(kept: int) -> str:
         where = f" ({scope})" if scope else ""
@@ -235,7 +240,7 @@ async def get_conversation_thread(
     draft_view = records.response_draft_view(draft, detailed=detailed) if draft else None
 
     customer = records.contact_name(contact_view) if contact_view else None
-    who = records.contact_line(contact_view)[2:] if contact_view else "(contact unknown)"
+    who = records.contact_line(contact_view)[2:] if contact_view else _customer_from(messages)
     header = "\n".join(
         [
             f"Conversation in {organization.name} with {who}",
@@ -291,6 +296,17 @@ async def get_conversation_thread(
         suggested_calls=state.available(_thread_suggestions(conversation_id, draft_view, contact_view)),
     )
     return tool_result(out, text)
+
+
+def _customer_from(messages: list[Message]) -> str:
+    """Without the conversation's contact (an API without conversation detail), the customer's own
+    messages still say who they are."""
+    inbound = next((m for m in messages if m.inbound), None)
+    if inbound is None:
+        return "(contact unknown)"
+    name = strip_invisible(inbound.sender_name or "").strip() or None
+    address = strip_invisible(inbound.sender_email or inbound.sender_phone_number or "").strip() or None
+    return join_fields(name, address) or "(contact unknown)"
 
 
 def _thread_suggestions(conversation_id: str, draft, contact) -> list[str]:

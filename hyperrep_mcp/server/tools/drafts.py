@@ -10,7 +10,7 @@ from pydantic import Field
 
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
 from hyperrep_mcp.render.views import MessageDraftOut, MessageDraftsOut, ResponseDraftOut, ResponseDraftsOut
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
@@ -72,8 +72,11 @@ async def list_message_drafts(
 
     def header(kept: int) -> str:
         saved = sum(v.status == "saved" for v in views[:kept])
-        counts = f"({saved} saved for review, {kept - saved} queued)" if kept else ""
-        return f"Message drafts in {organization.name} — {kept} shown {counts}".rstrip()
+        counts = join_fields(
+            f"{saved} saved for review" if saved else None,
+            f"{kept - saved} queued to send" if kept > saved else None,
+        )
+        return f"Message drafts in {organization.name} — {kept} shown" + (f" ({counts})" if counts else "")
 
     lines = [records.message_draft_line(v, with_body=detailed) for v in views]
 
