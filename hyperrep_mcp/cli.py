@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -225,7 +226,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     transport = getattr(args, "transport", "stdio")
     demo = getattr(args, "demo", False)
     if transport == "stdio":
-        make_server(settings, demo=demo).run()
+        server = make_server(settings, demo=demo)
+        signal.signal(signal.SIGINT, _interrupt_stdio)
+        server.run()
         return 0
     host, port, workers = args.host, args.port, args.workers
     if not is_loopback(host) and settings.mcp_token is None:
@@ -254,6 +257,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         allowed_hosts=allowed_hosts,
     )
     return 0
+
+
+def _interrupt_stdio(signum: int, _frame: Any) -> None:
+    """Ctrl+C on a stdio server: the SDK reads stdin in a thread that cancellation cannot interrupt,
+    so the default handling would wait for the next input line. Stop now, as SIGTERM does."""
+    sys.stderr.flush()
+    os._exit(128 + signum)
 
 
 def _allowed_hosts(values: list[str]) -> tuple[str, ...]:

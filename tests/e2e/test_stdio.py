@@ -8,6 +8,7 @@ real sandbox over HTTP with only the environment a client config would give it.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import tempfile
 from typing import Any
@@ -134,3 +135,25 @@ async def test_real_api_mode_reaches_the_sandbox_over_http(sandbox: RunningSandb
     assert overview.is_error is False, text_of(overview)
     assert text_of(overview).startswith(f"Inbox overview — {data.org(mid).org.name}")
     assert any(mid in r.path for r in sandbox.sandbox.requests)
+
+
+def test_ctrl_c_stops_a_stdio_server_waiting_for_input() -> None:
+    """The SDK reads stdin in a thread: without our handler, Ctrl+C would wait for the next line."""
+    proc = subprocess.Popen(
+        command("--demo"),
+        env=child_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(rpc(1, "ping").encode())  # any answer proves it is up and reading
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["id"] == 1
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(3) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
