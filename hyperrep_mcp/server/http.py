@@ -54,20 +54,27 @@ class BearerAuth:
 
     def __init__(self, app: ASGIApp, token: str, *, open_paths: tuple[str, ...] = ("/healthz",)) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.token = token.encode()
         self.open_paths = open_paths
 
+    def authorized(self, header: bytes) -> bool:
+        # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+        scheme, _, credentials = header.strip().partition(b" ")
+        return scheme.lower() == b"bearer" and hmac.compare_digest(credentials.strip(), self.token)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.open_paths:
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                response = JSONResponse(
-                    {"error": "unauthorized", "detail": "Send Authorization: Bearer <HYPERREP_MCP_TOKEN>."},
-                    status_code=401,
-                    headers={"WWW-Authenticate": 'Bearer realm="hyperrep-mcp"'},
-                )
-                await response(scope, receive, send)
-                return
+        if (
+            scope["type"] == "http"
+            and scope["path"] not in self.open_paths
+            and not self.authorized(dict(scope["headers"]).get(b"authorization", b""))
+        ):
+            response = JSONResponse(
+                {"error": "unauthorized", "detail": "Send Authorization: Bearer <HYPERREP_MCP_TOKEN>."},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="hyperrep-mcp"'},
+            )
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
 

@@ -96,6 +96,10 @@ async def test_public_bind_needs_the_token_and_still_checks_host_and_origin() ->
             assert r.status_code == 401
             r = await http.post("/mcp", json=INITIALIZE, headers={"Authorization": TOKEN})  # no scheme
             assert r.status_code == 401
+            r = await http.post("/mcp", json=INITIALIZE, headers={"Authorization": f"Basic {TOKEN}"})
+            assert r.status_code == 401
+            r = await http.post("/mcp", json=INITIALIZE, headers={"Authorization": f"bearer {TOKEN}"})
+            assert r.status_code == 200  # the scheme is case-insensitive
 
             r = await http.post("/mcp", json=INITIALIZE, headers={**auth, "Host": "evil.example"})
             assert (r.status_code, r.text) == (421, "Invalid Host header")
