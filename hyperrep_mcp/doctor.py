@@ -26,6 +26,7 @@ from hyperrep_mcp.config import DEFAULT_BASE_URL, ConfigError, Settings
 
 KEY_PLACEHOLDER = "<your HyperRep API key>"
 TOKEN_PLACEHOLDER = "<your HYPERREP_MCP_TOKEN>"  # noqa: S105 - a placeholder, not a secret
+URL_PASSWORD_PLACEHOLDER = "<password>"  # noqa: S105 - a placeholder, not a secret
 SERVER_NAME = "hyperrep"
 PACKAGE = "hyperrep-mcp"
 PROBE_TIMEOUT_S = 10.0  # a doctor that hangs for the default 30 s x retries helps nobody
@@ -103,6 +104,7 @@ def _emit(lines: list[str], settings: Settings) -> None:
     secrets = [
         s.get_secret_value() for s in (settings.api_key, settings.mcp_token, settings.mcp_state_key) if s
     ]
+    secrets.append(urlsplit(settings.base_url).password or "")  # user:password@ in the URL, if any
     text = "\n".join(lines)
     for secret in secrets:
         if len(secret) >= 4:
@@ -280,13 +282,15 @@ def _token_check(settings: Settings) -> Check:
     return Check("HTTP token", True, f"set ({len(settings.mcp_token.get_secret_value())} characters)")
 
 
-def _display_url(url: str) -> str:
-    """The URL without any user:password part."""
+def _display_url(url: str, *, password: str | None = None) -> str:
+    """The URL without its user:password part (or with `password` in place of the password)."""
     parts = urlsplit(url)
     if parts.username is None and parts.password is None:
         return url
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
+    if password is not None:
+        netloc = f"{parts.username or ''}:{password}@{netloc}"
     return urlunsplit(parts._replace(netloc=netloc))
 
 
@@ -300,7 +304,7 @@ def server_env(settings: Settings, *, demo: bool, key: str = KEY_PLACEHOLDER) ->
         if settings.organization_id:
             env["HYPERREP_ORGANIZATION_ID"] = settings.organization_id
         if settings.base_url != DEFAULT_BASE_URL:
-            env["HYPERREP_BASE_URL"] = settings.base_url
+            env["HYPERREP_BASE_URL"] = _display_url(settings.base_url, password=URL_PASSWORD_PLACEHOLDER)
     if settings.write_mode != "drafts":
         env["HYPERREP_WRITE_MODE"] = settings.write_mode
     if settings.exclude_tools:
