@@ -247,6 +247,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     tool_plan(settings)
     check_bindable(host, port)
+    if host in ("0.0.0.0", "::") and not allowed_hosts:  # noqa: S104 - comparing, not binding
+        logging.getLogger("hyperrep_mcp.http").warning(
+            "listening on all interfaces, but only loopback Host names are accepted (others get 421): "
+            "add --allowed-host NAME for each name or address clients use to reach this server"
+        )
     serve_http(
         settings,
         host=host,
