@@ -143,8 +143,8 @@ async def test_list_sales_names_contacts_and_filters_dates(client: Client, sandb
     text = text_of(result)
     for item, sale in zip(items, expected, strict=True):
         contact = org.contacts[sale.contact_id]
-        assert item["contact_name"] == name(contact.name)
-        assert f"- {name(contact.name)} · amount: {sale.amount}" in text
+        assert item["contact_name"] == called(contact)
+        assert f"- {called(contact)} · amount: {sale.amount}" in text
     assert f"({start:%Y-%m-%d} → now)" in text.splitlines()[0]
     assert "sale_id=" not in text  # no tool takes it; the structured output keeps it
     detailed = await call(client, "list_sales", limit=2, response_format="detailed")
@@ -271,10 +271,6 @@ async def test_get_contact_profile_company_and_recent_conversations(client: Clie
     assert f"{diana.company_role} at {org.companies[diana.company_id].name}" in text
     assert f'get_conversation_thread(conversation_id="{fx.diana_email_conversation_id}")' in text
     assert text.count("Diana Prince") == 1  # not repeated on every conversation line
-
-    bare = await call(client, "get_contact", contact_id=diana.contact_id, include_conversations=False)
-    assert bare.structured_content.get("conversations", []) == []
-    assert "conversation" not in text_of(bare).split("\n", 1)[-1].lower().replace("get_conversation", "")
 
 
 # --- conversations -------------------------------------------------------------------------------
@@ -415,7 +411,7 @@ async def test_thread_is_clean_text_oldest_first(client: Client, sandbox: Runnin
             assert_clean(m["text"])
         contact = org.contacts[org.conversations[cid].contact_id]
         assert sc["contact"]["contact_id"] == contact.contact_id
-        assert text_of(result).startswith(f"Conversation in {org.org.name} with {name(contact.name)}")
+        assert text_of(result).startswith(f"Conversation in {org.org.name} with {called(contact)}")
 
 
 async def test_thread_trims_quoted_history_and_signatures_only_in_concise_mode(
@@ -669,7 +665,7 @@ async def test_message_drafts_saved_and_queued(fresh: RunningSandbox):
     assert f"({len(drafts) - 1} saved for review · 1 queued to send)" in text.splitlines()[0]
     assert "queued to send at" in text
     for d in drafts:
-        assert f"to {d.recipient_name}" in text
+        assert f"to {name(d.recipient_name) or d.recipient_email or d.recipient_phone_number} ·" in text
 
     assert one.structured_content["draft"]["status"] == "queued"
     assert "delete_message_draft" not in text_of(one)  # a queued draft cannot be deleted
@@ -693,10 +689,15 @@ async def test_get_message_draft_full_and_detailed(client: Client, sandbox: Runn
 
 
 async def test_response_drafts_list_and_get(client: Client, sandbox: RunningSandbox):
-    draft = next(iter(org_of(sandbox).response_drafts.values()))
-    listed = await call(client, "list_response_drafts", conversation_id=draft.conversation_id)
-    assert [d["response_id"] for d in listed.structured_content["drafts"]] == [draft.response_id]
-    assert f"to {draft.recipient_name}" in text_of(listed)
+    drafts = list(org_of(sandbox).response_drafts.values())
+    for draft in drafts:  # every draft is listed under its recipient's name, or its address without one
+        listed = await call(client, "list_response_drafts", conversation_id=draft.conversation_id)
+        assert [d["response_id"] for d in listed.structured_content["drafts"]] == [draft.response_id]
+        assert (
+            f"to {name(draft.recipient_name) or draft.recipient_email or draft.recipient_phone_number} ·"
+            in (text_of(listed))
+        )
+    draft = drafts[0]
     one = await call(
         client, "get_response_draft", conversation_id=draft.conversation_id, response_id=draft.response_id
     )
@@ -818,3 +819,18 @@ async def test_read_only_mode_never_suggests_a_write_tool(sandbox: RunningSandbo
             await call(client, "get_conversation_thread", conversation_id=fx.diana_email_conversation_id)
         )
         assert f'upsert_response_draft(conversation_id="{fx.diana_email_conversation_id}")' in text
+
+
+async def test_contact_detailed_and_without_conversations(client: Client, sandbox: RunningSandbox):
+    diana = org_of(sandbox).contacts[sandbox.sandbox.data.fixtures.diana_contact_id]
+    detailed = await call(client, "get_contact", contact_id=diana.contact_id, response_format="detailed")
+    assert detailed.structured_content["contact"]["created_at"].startswith(
+        f"{diana.created_at:%Y-%m-%dT%H:%M}"
+    )
+    assert f"created {diana.created_at:%Y-%m-%d %H:%M}Z" in text_of(detailed)
+    concise = await call(client, "get_contact", contact_id=diana.contact_id)
+    assert "created" not in text_of(concise) and "created_at" not in concise.structured_content["contact"]
+    bare = await call(client, "get_contact", contact_id=diana.contact_id, include_conversations=False)
+    assert bare.structured_content["more_conversations"] is False
+    assert bare.structured_content["conversations"] == []
+    assert text_of(bare).count("\n") == 0  # the profile line only

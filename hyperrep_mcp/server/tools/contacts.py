@@ -232,7 +232,7 @@ async def get_contact(
         organization=organization,
         contact=view,
         conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
-        more_conversations=more or kept - 1 < len(conv_views),
+        more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
         suggested_calls=state.available(suggestions),
     )
     return tool_result(out, text)

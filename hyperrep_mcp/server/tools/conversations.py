@@ -252,6 +252,7 @@ async def get_conversation_thread(
                 conv_view.last_activity_at
                 and f"last activity {conv_view.last_activity_at[:16].replace('T', ' ')}Z",
                 f"conversation_id={conversation_id}",
+                "messages continued from the previous page" if cursor else None,
             ),
             records.FRAMING,
         ]
