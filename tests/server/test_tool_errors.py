@@ -258,3 +258,13 @@ async def test_bad_arguments_are_tool_errors_naming_the_field(client: Client, sa
         text = await failing(client, tool, **args)
         assert says in text, (tool, text)
     assert len(sandbox.sandbox.requests) == before
+
+
+async def test_overview_says_when_some_conversations_could_not_be_checked(fresh: RunningSandbox):
+    fresh.sandbox.faults.script("status", times=3, status=503, path_contains="/messages")
+    async with connect(fresh, max_retries=0) as client:
+        result = await client.call_tool("inbox_overview", {})
+    assert not result.is_error
+    text = text_of(result)
+    assert "3 of the conversations checked could not be read (HyperRep errors)" in text
+    assert result.structured_content["notes"] and not TRACE.search(text)

@@ -125,6 +125,7 @@ class Checked:
     conversation: Conversation
     last: Message | None
     has_draft: bool
+    failed: bool = False  # HyperRep did not answer for this one: unknown, not "not awaiting"
 
 
 async def _window_conversations(
@@ -177,7 +178,7 @@ async def _check(state: AppState, org: str, conv: Conversation) -> Checked:
     try:
         last, has_draft = await gather(last_message, draft_pending)
     except HyperRepError:
-        return Checked(conv, None, False)
+        return Checked(conv, None, False, failed=True)
     return Checked(conv, last, has_draft)
 
 
@@ -221,16 +222,14 @@ async def inbox_overview(
     (convs, listed_all), rate_fig, draft_count, organization = await gather(
         lambda: _window_conversations(state, org, window), rate, drafts, lambda: org_ref(state, org)
     )
-    await ctx.report_progress(
-        1, total=3, message=f"checking the latest messages of {min(len(convs), MAX_CHECKED)} conversations"
-    )
+    await ctx.report_progress(1, total=3, message="checking which recent conversations await our reply")
 
     # Most recent activity first: checking in that order until `limit` are found makes them exactly
     # the most recent conversations awaiting a reply (an unread-first order would skip a read but
     # unanswered conversation from an hour ago in favour of an older unread one).
     candidates = convs
     awaiting: list[Checked] = []
-    checked = 0
+    checked = failed = 0
     started = time.monotonic()
     notes: list[str] = []
     while checked < min(len(candidates), MAX_CHECKED) and len(awaiting) < limit:
@@ -240,7 +239,13 @@ async def inbox_overview(
         batch = candidates[checked : checked + CHECK_BATCH]
         results = await map_bounded(lambda c: _check(state, org, c), batch, limit=CHECK_BATCH)
         checked += len(batch)
+        failed += sum(r.failed for r in results)
         awaiting += [r for r in results if r.last is not None and r.last.inbound]
+    if failed:
+        notes.append(
+            f"{failed} of the conversations checked could not be read (HyperRep errors), so the list may "
+            "miss some; call inbox_overview again in a moment."
+        )
     awaiting.sort(key=lambda r: r.last.timestamp or EPOCH if r.last else EPOCH, reverse=True)
     awaiting = awaiting[:limit]
     await ctx.report_progress(2, total=3, message="resolving contact names")
