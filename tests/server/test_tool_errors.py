@@ -268,3 +268,15 @@ async def test_overview_says_when_some_conversations_could_not_be_checked(fresh:
     text = text_of(result)
     assert "3 of the conversations checked could not be read (HyperRep errors)" in text
     assert result.structured_content["notes"] and not TRACE.search(text)
+
+
+async def test_thread_survives_a_failing_draft_check(fresh: RunningSandbox):
+    cid = fresh.sandbox.data.fixtures.diana_email_conversation_id
+    fresh.sandbox.faults.script("status", times=5, status=503, path_contains="/response-drafts")
+    async with connect(fresh, max_retries=0) as client:
+        result = await client.call_tool("get_conversation_thread", {"conversation_id": cid})
+    assert not result.is_error
+    text = text_of(result)
+    assert "Whether a response draft is pending could not be checked right now" in text
+    expected = [m.message_id for m in fresh.sandbox.data.org(fresh.org).messages(cid)]
+    assert [m["message_id"] for m in result.structured_content["messages"]] == expected

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from hyperrep_mcp.api import EndpointMissingError
 from hyperrep_mcp.api.client import iso
+from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
 from hyperrep_mcp.api.models import Conversation, Message, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
@@ -211,8 +212,18 @@ async def get_conversation_thread(
         except EndpointMissingError:  # undocumented route: the thread still reads without it
             return None
 
+    draft_unknown = False
+
     async def pending_draft() -> ResponseDraft | None:
-        page = await state.api.list_response_drafts(org, conversation_id, limit=5)
+        # The messages are what the caller came for: a failed draft check is said, not fatal.
+        nonlocal draft_unknown
+        try:
+            page = await state.api.list_response_drafts(org, conversation_id, limit=5)
+        except NotFoundError:
+            raise
+        except HyperRepError:
+            draft_unknown = True
+            return None
         pending = [d for d in page.data if d.status == "saved"] or page.data
         return max(pending, key=lambda d: d.created_at or EPOCH) if pending else None
 
@@ -280,7 +291,11 @@ async def get_conversation_thread(
             )
         if draft_view:
             lines.append(records.response_draft_block(draft_view))
-        elif not nxt and messages and messages[-1].inbound:
+        elif draft_unknown:
+            lines.append(
+                "Whether a response draft is pending could not be checked right now (HyperRep error)."
+            )
+        if not draft_view and not nxt and messages and messages[-1].inbound:
             lines.append("The last message is from the customer: awaiting our reply.")
         return lines + next_steps(
             state.available(_thread_suggestions(conversation_id, draft_view, contact_view))
