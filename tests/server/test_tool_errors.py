@@ -280,3 +280,15 @@ async def test_thread_survives_a_failing_draft_check(fresh: RunningSandbox):
     assert "Whether a response draft is pending could not be checked right now" in text
     expected = [m.message_id for m in fresh.sandbox.data.org(fresh.org).messages(cid)]
     assert [m["message_id"] for m in result.structured_content["messages"]] == expected
+
+
+async def test_listing_survives_failing_name_lookups(fresh: RunningSandbox):
+    fresh.sandbox.faults.script("status", times=500, status=503, path_contains="/contacts/")
+    async with connect(fresh, max_retries=0) as client:
+        result = await client.call_tool("list_conversations", {"limit": 5})
+    assert not result.is_error
+    convs = fresh.sandbox.data.org(fresh.org).conversations_by_activity()[:5]
+    assert [c["conversation_id"] for c in result.structured_content["conversations"]] == [
+        c.conversation_id for c in convs
+    ]
+    assert f"- contact {convs[0].contact_id} · " in text_of(result)  # the id stands in for the name

@@ -31,6 +31,7 @@ from hyperrep_mcp.server.tools.common import (
     OrganizationId,
     StartDate,
     app,
+    contact_names,
     date_range,
     org_ref,
     walk,
@@ -250,7 +251,7 @@ async def inbox_overview(
     awaiting = awaiting[:limit]
     await ctx.report_progress(2, total=3, message="resolving contact names")
 
-    contacts = await state.contacts_by_id(org, (r.conversation.contact_id for r in awaiting))
+    contacts = await contact_names(state, org, (r.conversation.contact_id for r in awaiting))
     items = []
     for r in awaiting:
         contact = contacts.get(r.conversation.contact_id or "")

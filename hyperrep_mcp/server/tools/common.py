@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,7 +14,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Company, Page
+from hyperrep_mcp.api.models import Company, Contact, Page
 from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
@@ -57,6 +57,15 @@ async def company_map(state: AppState, org: str) -> dict[str, Company]:
     """Companies by id for naming a contact's company; a failure only costs the company name."""
     try:
         return await state.company_map(org)
+    except HyperRepError:
+        return {}
+
+
+async def contact_names(state: AppState, org: str, ids: Iterable[str | None]) -> dict[str, Contact]:
+    """Contacts by id for naming the people in a listing (concurrently, bounded, cached). A failure
+    costs the names, not the listing: lines then show the contact_id."""
+    try:
+        return await state.contacts_by_id(org, ids)
     except HyperRepError:
         return {}
 

@@ -29,6 +29,7 @@ from hyperrep_mcp.server.tools.common import (
     StartDate,
     app,
     company_map,
+    contact_names,
     explain_not_found,
     listing_dates,
     org_ref,
@@ -118,7 +119,7 @@ async def list_conversations(
             ),
             lambda: org_ref(state, org),
         )
-    contacts = await state.contacts_by_id(org, (c.contact_id for c in found.items))
+    contacts = await contact_names(state, org, (c.contact_id for c in found.items))
     views = [
         records.conversation_view(c, contact=contacts.get(c.contact_id or ""), detailed=detailed)
         for c in found.items

@@ -26,6 +26,7 @@ from hyperrep_mcp.server.tools.common import (
     ResponseFormat,
     StartDate,
     app,
+    contact_names,
     listing_dates,
     org_ref,
     walk,
@@ -99,7 +100,7 @@ async def _records_listing(
     items = [records.record_dict(r, detailed=detailed) for r in found.items]
     contact_ids = [i["contact_id"] for i in items if isinstance(i.get("contact_id"), str)]
     if contact_ids:
-        contacts = await state.contacts_by_id(org, contact_ids)
+        contacts = await contact_names(state, org, contact_ids)
         for i, item in enumerate(items):
             contact = contacts.get(item.get("contact_id") or "")
             if contact is not None and "contact_name" not in item:
