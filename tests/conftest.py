@@ -10,7 +10,9 @@ import pytest
 from mcp import Client
 
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
-from tests.support import RunningSandbox, UvicornThread, connect
+from tests.support import RunningSandbox, SwitchableApp, UvicornThread, connect
+
+SLOTS = 3  # sandboxes one test may run at once over shared servers; more start their own
 
 
 @pytest.fixture
@@ -18,19 +20,38 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(scope="session")
+def sandbox_slots() -> Iterator[list[tuple[UvicornThread, SwitchableApp]]]:
+    slots = []
+    for _ in range(SLOTS):
+        app = SwitchableApp()
+        slots.append((UvicornThread(app).__enter__(), app))
+    yield slots
+    for thread, _ in slots:
+        thread.__exit__()
+
+
 @pytest.fixture
-def sandbox_factory() -> Iterator[Callable[..., RunningSandbox]]:
-    """Start sandboxes (fresh state each) over real HTTP; all stopped after the test."""
-    started: list[UvicornThread] = []
+def sandbox_factory(sandbox_slots) -> Iterator[Callable[..., RunningSandbox]]:
+    """Fresh sandboxes (new state each) served over real HTTP on 127.0.0.1 for this test."""
+    used: list[SwitchableApp] = []
+    extra: list[UvicornThread] = []
 
     def start(**config: Any) -> RunningSandbox:
         app = create_app(SandboxConfig(**config))
-        thread = UvicornThread(app).__enter__()
-        started.append(thread)
+        if len(used) < len(sandbox_slots):
+            thread, slot = sandbox_slots[len(used)]
+            slot.target = app
+            used.append(slot)
+        else:
+            thread = UvicornThread(app).__enter__()
+            extra.append(thread)
         return RunningSandbox(thread.url, app.state.sandbox)
 
     yield start
-    for thread in started:
+    for slot in used:
+        slot.target = None
+    for thread in extra:
         thread.__exit__()
 
 

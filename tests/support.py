@@ -28,7 +28,8 @@ class UvicornThread:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="auto"))
+        config = uvicorn.Config(app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=1)
+        self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> UvicornThread:
@@ -44,6 +45,26 @@ class UvicornThread:
         self.server.should_exit = True
         self.thread.join(10)
         self.sock.close()
+
+
+class SwitchableApp:
+    """An ASGI app that forwards to whichever app a test installs: one long-lived server per slot,
+    a fresh sandbox per test, without paying a server start and stop for every test."""
+
+    def __init__(self) -> None:
+        self.target: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":  # the slot's own lifespan: nothing to set up
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        if self.target is None:
+            await send({"type": "http.response.start", "status": 503, "headers": []})
+            await send({"type": "http.response.body", "body": b"no sandbox installed"})
+            return
+        await self.target(scope, receive, send)
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +18,7 @@ from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
 from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.tooling import HyperRepTool
 
 SERVER_NAME = "hyperrep"
 
@@ -100,22 +103,31 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=security,
+        tools=[
+            built_tool(spec.name, frozenset(hidden), settings.write_mode == "autosend")
+            for spec, hidden in plan
+        ],
     )
-    autosend = settings.write_mode == "autosend"
-    for spec, hidden in plan:
-        server.add_tool(
-            tailored(spec, hidden),
-            name=spec.name,
-            title=spec.title,
-            description=_description(spec),
-            annotations=spec.annotations(autosend=autosend),
-        )
     register_resources(server)
     register_prompts(server)
     return server
 
 
-def _description(spec: ToolSpec) -> str:
-    import inspect
+@functools.cache
+def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepTool:
+    """A tool's SDK object, built once per process and configuration.
 
-    return inspect.cleandoc(spec.handler.__doc__ or spec.title)
+    Building derives the input and output JSON schemas (pydantic), about 90% of assembling a
+    server. The object holds no per-server state (handlers reach state through their Context), so
+    servers with the same configuration share it: fast start-up, and fast tests.
+    """
+    spec = REGISTRY[name]
+    tool = HyperRepTool.from_function(
+        tailored(spec, set(hidden)),
+        name=spec.name,
+        title=spec.title,
+        description=inspect.cleandoc(spec.handler.__doc__ or spec.title),
+        annotations=spec.annotations(autosend=autosend),
+    )
+    tool.ignored = hidden
+    return tool

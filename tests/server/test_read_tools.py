@@ -675,7 +675,7 @@ async def test_get_message_draft_full_and_detailed(client: Client, sandbox: Runn
     draft = next(iter(org_of(sandbox).message_drafts.values()))
     concise = await call(client, "get_message_draft", draft_id=draft.draft_id)
     view = concise.structured_content["draft"]
-    assert (view["recipient_name"], view.get("subject"), view["status"]) == (
+    assert (view.get("recipient_name"), view.get("subject"), view["status"]) == (
         draft.recipient_name,
         draft.subject,
         "saved",
