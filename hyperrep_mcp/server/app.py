@@ -6,10 +6,13 @@ import functools
 import inspect
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx2
+from mcp import MCPError
 from mcp.server import MCPServer
-from mcp.server.request_state import RequestStateSecurity
+from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
+from mcp.types import CallToolResult, TextContent
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
@@ -108,9 +111,39 @@ def build_server(
             for spec, hidden in plan
         ],
     )
+    _install_before_state_boundary(server, expired_confirmation_as_tool_error)
     register_resources(server)
     register_prompts(server)
     return server
+
+
+EXPIRED_CONFIRMATION = (
+    "Nothing was sent or saved: the confirmation for this call could not be completed (it expired, or was "
+    "started on a server replica with a different HYPERREP_MCP_STATE_KEY). Call the tool again to start over."
+)
+
+
+async def expired_confirmation_as_tool_error(ctx: Any, call_next: Any) -> Any:
+    """A refused request state on tools/call becomes a tool error the model can act on.
+
+    The SDK's boundary refuses state it cannot open (-32602) before any tool code runs, so nothing
+    happened; a tool error says so and how to start over, where a protocol error would say nothing
+    to the model.
+    """
+    try:
+        return await call_next(ctx)
+    except MCPError as exc:
+        if ctx.method == "tools/call" and (exc.data or {}).get("reason") == "invalid_request_state":
+            return CallToolResult(
+                is_error=True, content=[TextContent(type="text", text=EXPIRED_CONFIRMATION)]
+            )
+        raise
+
+
+def _install_before_state_boundary(server: MCPServer, middleware: Any) -> None:
+    chain = server.middleware
+    index = next((i for i, m in enumerate(chain) if isinstance(m, RequestStateBoundary)), len(chain))
+    chain.insert(index, middleware)
 
 
 @functools.cache
