@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     exclude_tools: Annotated[frozenset[str], NoDecode] = frozenset()
     mcp_token: SecretStr | None = None
     mcp_state_key: SecretStr | None = None
+    # Tool calls per minute per client address on the HTTP transport; unset: 600 on a public bind,
+    # off on loopback (a local desktop client is its own user); 0: off.
+    mcp_rate_limit: int | None = Field(default=None, ge=0, le=1_000_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("write_mode", "log_level", mode="before")

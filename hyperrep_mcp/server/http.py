@@ -24,7 +24,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.config import Settings, is_loopback
+from hyperrep_mcp.server.ratelimit import ToolCallRateLimit
 
+DEFAULT_RATE_LIMIT = 600  # tool calls per minute per client address on a public bind
 MAX_BODY_BYTES = 1024 * 1024  # a tool call's JSON is small; a larger body is refused (413)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 GRACEFUL_SHUTDOWN_S = 25
@@ -184,7 +186,12 @@ def build_http_app(
         max_request_body_size=MAX_BODY_BYTES,
         host=host,
     )
-    if settings.mcp_token is not None:
+    limit = settings.mcp_rate_limit
+    if limit is None:
+        limit = 0 if is_loopback(host) else DEFAULT_RATE_LIMIT
+    if limit:
+        app = ToolCallRateLimit(app, per_minute=limit, path=MCP_PATH, max_body=MAX_BODY_BYTES)
+    if settings.mcp_token is not None:  # outermost: an unauthenticated caller spends nobody's budget
         app = BearerAuth(app, settings.mcp_token.get_secret_value())
     return GracefulDrain(app)
 

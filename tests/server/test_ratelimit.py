@@ -1,0 +1,115 @@
+"""Per-client rate limit on tool calls (HTTP transport)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx2
+import pytest
+from mcp import Client, MCPError
+from mcp.client.streamable_http import streamable_http_client
+
+from hyperrep_mcp.config import load_settings
+from hyperrep_mcp.server.app import build_server
+from hyperrep_mcp.server.http import build_http_app
+from hyperrep_mcp.server.ratelimit import ToolCallRateLimit
+from tests.support import SANDBOX_KEY, RunningSandbox, UvicornThread, text_of
+
+pytestmark = pytest.mark.anyio
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def limited(per_minute: int, clock: Clock) -> tuple[ToolCallRateLimit, list[bytes]]:
+    seen: list[bytes] = []
+
+    async def downstream(scope: Any, receive: Any, send: Any) -> None:
+        message = await receive()
+        seen.append(message.get("body", b""))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    return ToolCallRateLimit(downstream, per_minute=per_minute, clock=clock), seen
+
+
+def rpc(method: str, id_: int = 1) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": id_, "method": method, "params": {}}
+
+
+async def post(app: Any, body: Any, client_ip: str = "10.0.0.1") -> httpx2.Response:
+    transport = httpx2.ASGITransport(app=app, client=(client_ip, 1234))
+    async with httpx2.AsyncClient(transport=transport, base_url="http://t") as http:
+        return await http.post("/mcp", content=json.dumps(body))
+
+
+async def test_tool_calls_beyond_the_budget_get_429_with_retry_after():
+    clock = Clock()
+    app, seen = limited(60, clock)  # 1 per second, burst of 10
+    answers = [await post(app, rpc("tools/call", i)) for i in range(12)]
+    assert [a.status_code for a in answers] == [200] * 10 + [429] * 2
+    refused = answers[-1]
+    assert refused.headers["retry-after"] == "1"
+    error = refused.json()["error"]
+    assert (
+        refused.json()["id"] == 11
+        and "60 per minute" in error["message"]
+        and "Retry in 1 s" in error["message"]
+    )
+    assert (
+        len(seen) == 10 and json.loads(seen[0])["method"] == "tools/call"
+    )  # the body reached the app intact
+    clock.now += 1.0
+    assert (await post(app, rpc("tools/call"))).status_code == 200  # the bucket refills
+
+
+async def test_only_tool_calls_count_and_clients_are_separate():
+    clock = Clock()
+    app, _ = limited(6, clock)  # burst of 1
+    assert (await post(app, rpc("tools/call"))).status_code == 200
+    assert (await post(app, rpc("tools/call"))).status_code == 429
+    assert (await post(app, rpc("tools/list"))).status_code == 200  # discovery stays free
+    assert (await post(app, rpc("tools/call"), client_ip="10.0.0.2")).status_code == 200  # another client
+    batch = [rpc("tools/call", 1), rpc("tools/call", 2)]
+    assert (await post(app, batch, client_ip="10.0.0.3")).status_code == 429  # a batch costs each call
+
+
+async def test_a_real_client_sees_a_clear_error(sandbox: RunningSandbox):
+    settings = load_settings(api_key=SANDBOX_KEY, base_url=sandbox.url, mcp_rate_limit=6)
+    app = build_http_app(build_server(settings, default_organization_id=sandbox.org), settings)
+    with UvicornThread(app) as server:
+        async with httpx2.AsyncClient() as http:
+            transport = streamable_http_client(f"{server.url}/mcp", http_client=http)
+            async with Client(transport) as client:
+                first = await client.call_tool("list_organizations", {})
+                assert not first.is_error
+                with pytest.raises(
+                    MCPError, match=r"Too many tool calls from this client \(limit: 6 per minute\)"
+                ):
+                    await client.call_tool("list_organizations", {})
+    assert text_of(first)
+
+
+def test_loopback_binds_are_not_limited_by_default():
+    settings = load_settings(api_key="k")
+    assert settings.mcp_rate_limit is None
+    app = build_http_app(build_server(settings), settings, host="127.0.0.1")
+    assert not _contains(app, ToolCallRateLimit)
+    public = build_http_app(
+        build_server(settings), load_settings(api_key="k", mcp_token="t" * 32), host="0.0.0.0"
+    )
+    assert _contains(public, ToolCallRateLimit)
+
+
+def _contains(app: Any, kind: type) -> bool:
+    while app is not None:
+        if isinstance(app, kind):
+            return True
+        app = getattr(app, "app", None)
+    return False
