@@ -58,7 +58,7 @@ class SandboxMiddleware:
             status=0,
             at=time.monotonic(),
         )
-        sandbox.requests.append(record)
+        sandbox.log(record)
         body_sent = False
 
         async def replay() -> Message:

@@ -17,6 +17,8 @@ from hyperrep_mcp.sandbox.generate import pristine_dataset
 from hyperrep_mcp.sandbox.ids import make_id
 from hyperrep_mcp.sandbox.pagination import CursorCodec
 
+REQUEST_LOG_LIMIT = 50_000  # past this, the oldest half of the log is dropped
+
 
 @dataclass
 class RequestRecord:
@@ -76,6 +78,12 @@ class Sandbox:
     def primary_organization_id(self) -> str:
         """The big organization (the one with the well-known fixtures)."""
         return self.data.fixtures.big_org_id
+
+    def log(self, record: RequestRecord) -> None:
+        """Keep the request log bounded: a long-running sandbox (or a load test) must not grow forever."""
+        self.requests.append(record)
+        if len(self.requests) > REQUEST_LOG_LIMIT:
+            del self.requests[: len(self.requests) // 2]
 
     def writes(self) -> list[RequestRecord]:
         """The POST/PUT/PATCH/DELETE requests received (tests assert "no upstream write")."""

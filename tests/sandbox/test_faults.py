@@ -152,3 +152,14 @@ def test_request_log(api, big, live):
     assert records[0].json is None and records[2].json == {"name": "Logged"}
     assert [r.at for r in records] == sorted(r.at for r in records)
     assert [r.method for r in live.writes()] == ["POST", "DELETE"]
+
+
+def test_the_request_log_stays_bounded(monkeypatch):
+    from hyperrep_mcp.sandbox import state
+
+    monkeypatch.setattr(state, "REQUEST_LOG_LIMIT", 10)
+    sandbox = state.Sandbox()
+    for i in range(25):
+        sandbox.log(state.RequestRecord("GET", f"/r{i}", {}, None, 200, float(i)))
+    assert len(sandbox.requests) <= 10
+    assert sandbox.requests[-1].path == "/r24"  # the newest are kept
