@@ -266,18 +266,24 @@ def _ids(value: Any) -> set[str]:
     return found
 
 
+async def formats(upstream: SandboxProcess, data: BenchData) -> set[str]:
+    """The tools that take `response_format` (the others have one shape: concise)."""
+    async with Client(build_ours(upstream.url, data.org_id)) as client:
+        listing = await client.list_tools()
+    return {t.name for t in listing.tools if "response_format" in (t.input_schema.get("properties") or {})}
+
+
 async def run(upstream: SandboxProcess, data: BenchData, *, sample_threads: int) -> dict[str, Any]:
     rows = []
+    with_formats = await formats(upstream, data)
     for case in cases(data):
-        concise = await measure(
-            upstream, data, case.tool, {**case.args, "response_format": "concise"}, case.shown
-        )
-        if case.tool in ("get_response_rate", "inbox_overview"):  # no response_format: one shape
-            detailed = None
-        else:
-            detailed = await measure(
-                upstream, data, case.tool, {**case.args, "response_format": "detailed"}, case.shown
-            )
+        two = case.tool in with_formats
+        concise_args = {**case.args, "response_format": "concise"} if two else case.args
+        concise = await measure(upstream, data, case.tool, concise_args, case.shown)
+        detailed = None
+        if two:
+            detailed_args = {**case.args, "response_format": "detailed"}
+            detailed = await measure(upstream, data, case.tool, detailed_args, case.shown)
         ratio = concise["text_chars"] / concise["shown_json_chars"]
         rows.append(
             {
