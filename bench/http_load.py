@@ -53,13 +53,22 @@ class HttpServer:
             self.cmd, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )  # fmt: skip
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__()  # never leave a server behind when start-up fails
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 30
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.cmd} exited with {self.proc.returncode}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
+                return
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{self.cmd} did not start") from None

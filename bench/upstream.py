@@ -256,7 +256,8 @@ class SandboxProcess:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError(f"the sandbox process exited ({self.proc.wait(5)}) before it was ready")
+            self.__exit__()
+            raise RuntimeError("the sandbox process exited before it was ready")
         config = json.loads(line)
         self.url = config["url"]
         self.data = BenchData(**config["data"])
