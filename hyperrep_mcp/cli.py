@@ -239,7 +239,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--port must be between 0 and 65535 (got {port})")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {workers})")
-    allowed_hosts = _allowed_hosts(args.allowed_host)
+    allowed_hosts = _allowed_hosts([*args.allowed_host, settings.mcp_allowed_hosts])
     # Workers build their servers in fresh processes, where a bad setting would only show up as a
     # traceback and a restart loop: check what they will check, here and now.
     from hyperrep_mcp.server.app import tool_plan

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # Tool calls per minute per client address on the HTTP transport; unset: 600 on a public bind,
     # off on loopback (a local desktop client is its own user); 0: off.
     mcp_rate_limit: int | None = Field(default=None, ge=0, le=1_000_000)
+    # Extra Host names clients use to reach the HTTP transport (comma-separated); --allowed-host adds more.
+    mcp_allowed_hosts: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("write_mode", "log_level", mode="before")
@@ -82,10 +84,19 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_BASE_URL}")
         if parts.query or parts.fragment:
             raise ValueError("must not carry a query or fragment")
+        if parts.username or parts.password:
+            raise ValueError("must not carry a user name or password (the API key goes in HYPERREP_API_KEY)")
         if parts.scheme == "http" and not is_loopback(parts.hostname):
             raise ValueError(
                 "must use https (plain http would send the API key unencrypted); http is only for localhost"
             )
+        return value
+
+    @field_validator("mcp_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (e.g. the output of `openssl rand -hex 32`)")
         return value
 
     @field_validator("mcp_state_key")
@@ -123,7 +134,9 @@ def load_settings(**overrides: Any) -> Settings:
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "literal_error" and field == "write_mode":
             msg = f"must be one of {', '.join(WRITE_MODES)}"
-        if field not in _SECRET_FIELDS and isinstance(err.get("input"), str | int | float):
+        given = err.get("input")
+        echo = isinstance(given, str | int | float) and not (isinstance(given, str) and "@" in given)
+        if field not in _SECRET_FIELDS and echo:  # a URL with user:password@ is a secret too
             msg = f"{msg} (got {err['input']!r})"
         raise ConfigError(f"{name}: {msg}" if name else msg) from None
 

@@ -69,7 +69,7 @@ CONFIG_ERRORS = [
     pytest.param({}, ["serve", "--transport", "http", "--workers", "0", "--demo"],
                  "--workers must be at least 1", id="workers"),
     pytest.param({}, ["sandbox", "--fault-rate", "2"], "--fault-rate must be between 0 and 1", id="fault-rate"),
-    pytest.param({"HYPERREP_MCP_TOKEN": "t0ken-e2e"}, ["serve", "--transport", "http", "--allowed-host",
+    pytest.param({"HYPERREP_MCP_TOKEN": "t0ken-e2e-0123456789"}, ["serve", "--transport", "http", "--allowed-host",
                  "https://mcp.example.com/", "--demo"], "--allowed-host takes a host name", id="allowed-host"),
 ]  # fmt: skip
 

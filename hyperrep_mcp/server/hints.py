@@ -32,7 +32,7 @@ async def error_text(exc: HyperRepError, state: Any | None) -> str:
     conversation = _segment_after(hint, "conversations")
     if "organization_id" in detail:
         orgs = await state.org_list_text() if state is not None else ""
-        return f"{text} Organizations this key can access: {orgs}" if orgs else text
+        return f"{text.rstrip('.')}. Organizations this key can access: {orgs}" if orgs else text
     if "/response-drafts" in hint:
         draft = _segment_after(hint, "response-drafts")
         return f"{text} It is a reply draft: use {call('get_response_draft', conversation_id=conversation, response_id=draft)}."

@@ -12,6 +12,7 @@ import contextlib
 import hmac
 import os
 import signal
+import socket
 from types import FrameType
 from typing import Any
 
@@ -228,12 +229,34 @@ def serve_http(
             os.environ.update(
                 _worker_env(settings, host=host, stateless=stateless, demo=demo, allowed_hosts=allowed_hosts)
             )
-            uvicorn.run("hyperrep_mcp.server.http:worker_app", factory=True, workers=workers, **common)
+            # uvicorn's supervisor would bind a socket asyncio does not recognise as TCP, so
+            # TCP_NODELAY stays off and every reused connection stalls ~40 ms on delayed ACKs. Bind it
+            # here with the option set; Linux passes it on to every accepted connection.
+            sock = _listening_socket(host, port)
+            multi = {k: v for k, v in common.items() if k not in ("host", "port")}
+            uvicorn.run(
+                "hyperrep_mcp.server.http:worker_app",
+                factory=True,
+                workers=workers,
+                fd=sock.fileno(),
+                **multi,
+            )
             return
         app = _app_for(settings, host=host, stateless=stateless, demo=demo, allowed_hosts=allowed_hosts)
         uvicorn.run(app, **common)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host.strip("[]"), port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
