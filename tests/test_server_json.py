@@ -302,7 +302,7 @@ def test_variable_matches_the_setting(field: str, variables: dict[str, dict[str,
     else:
         assert "choices" not in entry
     default = info.default
-    if default is None or default == frozenset():
+    if default in (None, "", frozenset()):  # unset
         assert "default" not in entry
     elif isinstance(default, int | float):
         assert float(entry["default"]) == default
