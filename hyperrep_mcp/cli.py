@@ -204,13 +204,25 @@ def _friendly_stdout() -> None:
 
 
 def demo_transport():
-    """An httpx2 transport into a fresh in-process sandbox, and the sandbox's primary organization."""
+    """An httpx2 transport into an in-process sandbox, and a function naming its main organization.
+
+    The sandbox (about 0.2 s of data generation) is built on the first request, not at start-up:
+    a client that only lists the tools never pays for it.
+    """
+    import functools
+
     import httpx2
 
-    from hyperrep_mcp.sandbox import SandboxConfig, create_app
+    @functools.cache
+    def sandbox_app():
+        from hyperrep_mcp.sandbox import SandboxConfig, create_app
 
-    sandbox_app = create_app(SandboxConfig())
-    return httpx2.ASGITransport(app=sandbox_app), sandbox_app.state.sandbox.data.fixtures.big_org_id
+        return create_app(SandboxConfig())
+
+    async def app(scope, receive, send):
+        await sandbox_app()(scope, receive, send)
+
+    return httpx2.ASGITransport(app=app), lambda: sandbox_app().state.sandbox.data.fixtures.big_org_id
 
 
 def make_server(settings: Settings, *, demo: bool):

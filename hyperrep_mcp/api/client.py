@@ -127,7 +127,7 @@ class HyperRepClient:
         retry_wait_initial: float = 0.25,
         retry_wait_max: float = 4.0,
         transport: httpx2.AsyncBaseTransport | None = None,
-        max_connections: int = 20,
+        max_connections: int = 64,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -138,19 +138,31 @@ class HyperRepClient:
         self.deadline_s = deadline_s
         self._wait_initial = retry_wait_initial
         self._wait_max = retry_wait_max
-        self._http = httpx2.AsyncClient(
-            base_url=self.base_url,
-            headers={
-                "X-API-KEY": api_key,
-                "User-Agent": f"hyperrep-mcp/{__version__}",
-                "Accept": "application/json",
-            },
-            timeout=httpx2.Timeout(timeout),
-            transport=transport,
-            limits=httpx2.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            verify=_tls_context(),
-            follow_redirects=False,
-        )
+        self._transport = transport
+        self._max_connections = max_connections
+        self._client: httpx2.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        """The connection pool, made on first use: a server that is only listed, never called, pays
+        nothing for it (TLS set-up costs tens of milliseconds at start-up)."""
+        if self._client is None:
+            self._client = httpx2.AsyncClient(
+                base_url=self.base_url,
+                headers={
+                    "X-API-KEY": self.__api_key,
+                    "User-Agent": f"hyperrep-mcp/{__version__}",
+                    "Accept": "application/json",
+                },
+                timeout=httpx2.Timeout(self.timeout),
+                transport=self._transport,
+                limits=httpx2.Limits(
+                    max_connections=self._max_connections, max_keepalive_connections=self._max_connections
+                ),
+                verify=_tls_context(),
+                follow_redirects=False,
+            )
+        return self._client
 
     def __repr__(self) -> str:  # never show the key
         return f"HyperRepClient(base_url={self.base_url!r})"
@@ -162,7 +174,8 @@ class HyperRepClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     # --- the one request path ----------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -69,7 +69,7 @@ def build_server(
     settings: Settings,
     *,
     transport: httpx2.AsyncBaseTransport | None = None,
-    default_organization_id: str | None = None,
+    default_organization_id: str | Callable[[], str] | None = None,
 ) -> MCPServer:
     """The MCP server for these settings. `transport` swaps the network (the in-process sandbox, tests);
     `default_organization_id` is used when a call names none (the demo's main organization)."""

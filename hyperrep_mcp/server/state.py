@@ -7,20 +7,23 @@ any request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from hyperrep_mcp.api import HyperRepClient, paginate
 from hyperrep_mcp.api.errors import NotFoundError
-from hyperrep_mcp.api.models import Company, Contact, Organization
+from hyperrep_mcp.api.models import Company, Contact, Message, Organization
 from hyperrep_mcp.config import Settings
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.views import MessageView
 from hyperrep_mcp.server.cache import AsyncTTLCache
 from hyperrep_mcp.server.concurrency import map_bounded
 from hyperrep_mcp.server.results import ToolInputError
 
-# Parallel upstream requests one tool call may have in flight; the API client pool bounds the total.
-FANOUT = 10
+# Parallel upstream requests one step of a tool call may have in flight (a page's contacts resolve in
+# one round); the API client's pool of 64 connections bounds the total.
+FANOUT = 32
 COMPANY_PAGES = 5
 
 
@@ -29,7 +32,7 @@ class AppState:
     settings: Settings
     api: HyperRepClient
     # Used when a call names no organization (the demo's main org); unlike a pinned one it stays overridable.
-    default_organization_id: str | None = None
+    default_organization_id: str | Callable[[], str] | None = None
     # Registered tool names: suggestions never point at a tool this configuration hides.
     tool_names: frozenset[str] = frozenset()
     orgs: AsyncTTLCache[list[Organization]] = field(
@@ -38,9 +41,21 @@ class AppState:
     contacts: AsyncTTLCache[Contact] = field(default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=5000))
     # Creates of the last minute by request fingerprint: an identical create returns the first result.
     recent_writes: AsyncTTLCache[Any] = field(default_factory=lambda: AsyncTTLCache(ttl_s=60, max_size=1000))
+    # Sent messages do not change: their rendering (HTML parsing, trimming) is done once.
+    message_views: AsyncTTLCache[MessageView] = field(
+        default_factory=lambda: AsyncTTLCache(ttl_s=900, max_size=5000)
+    )
     companies: AsyncTTLCache[dict[str, Company]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=600, max_size=64)
     )
+
+    def rendered_message(self, message: Message, *, detailed: bool) -> MessageView:
+        key = (message.message_id, message.conversation_id, detailed)
+        view = self.message_views.get(key)
+        if view is None:
+            view = records.message_view(message, detailed=detailed)
+            self.message_views.put(key, view)
+        return view
 
     def available(self, calls: Iterable[str]) -> list[str]:
         """The suggested calls whose tool is registered here (e.g. no write tools in read_only mode)."""
@@ -58,8 +73,11 @@ class AppState:
             return pinned
         if organization_id:
             return organization_id
-        if self.default_organization_id:
-            return self.default_organization_id
+        default = self.default_organization_id
+        if callable(default):  # resolved on first use (the demo builds its sandbox lazily)
+            default = self.default_organization_id = default()
+        if default:
+            return default
         orgs = await self.organizations()
         if len(orgs) == 1:
             return orgs[0].organization_id

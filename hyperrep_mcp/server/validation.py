@@ -13,10 +13,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-import nh3
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-
 from hyperrep_mcp.server.results import ToolInputError
 
 MAX_SUBJECT = 300
@@ -36,6 +32,8 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th"
 
 def email(value: str, field: str) -> str:
     """A syntactically valid address, normalised (domain lower-cased)."""
+    from email_validator import EmailNotValidError, validate_email  # write path only: keeps start-up lean
+
     value = (value or "").strip()
     if not value:
         raise ToolInputError(f"{field} is empty: give an email address such as diana@example.com.")
@@ -61,6 +59,8 @@ def emails(values: Iterable[str] | None, field: str) -> list[str]:
 
 def phone(value: str, field: str) -> str:
     """A phone number in E.164 form (+14155550199); national numbers are read as US numbers."""
+    import phonenumbers  # write path only: keeps start-up lean
+
     raw = (value or "").strip()
     try:
         parsed = phonenumbers.parse(raw, DEFAULT_REGION)
@@ -123,6 +123,8 @@ def text_to_html(value: str) -> str:
 
 
 def sanitize_html(value: str) -> str:
+    import nh3  # write path only: keeps start-up lean
+
     return nh3.clean(
         value,
         tags=ALLOWED_TAGS,

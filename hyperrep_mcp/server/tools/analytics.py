@@ -118,7 +118,7 @@ MAX_CHECKED = 60
 CHECK_BATCH = 20
 CHECK_BUDGET_S = 20.0
 MAX_WINDOW_CONVERSATIONS = 5000
-MAX_PARTITIONS = 14
+MAX_PARTITIONS = 28
 
 
 @dataclass
@@ -133,9 +133,10 @@ async def _window_conversations(
     state: AppState, org: str, window: DateWindow
 ) -> tuple[list[Conversation], bool]:
     """Every conversation active in the window. Cursor paging is sequential, so the window is cut into
-    day-sized slices fetched concurrently: the round trips then scale with the busiest day, not the week."""
-    days = max(1, math.ceil(window.length / timedelta(days=1)))
-    parts = min(MAX_PARTITIONS, days)
+    half-day slices fetched concurrently: the round trips then scale with the busiest half day (one
+    page of 100, usually), not with the week."""
+    halves = max(1, math.ceil(window.length / timedelta(hours=12)))
+    parts = min(MAX_PARTITIONS, halves)
     step = window.length / parts
     slices = [DateWindow(window.start + step * i, window.start + step * (i + 1)) for i in range(parts)]
     per_slice = MAX_WINDOW_CONVERSATIONS // parts
@@ -158,11 +159,10 @@ async def _window_conversations(
 
 
 async def _check(state: AppState, org: str, conv: Conversation) -> Checked:
-    """The conversation's latest message (a short look-back from its last activity) and whether a reply
-    draft is pending. A failure marks it unknown instead of failing the overview."""
-
-    async def last_message() -> Message | None:
-        since = (conv.last_activity_at - timedelta(days=1)) if conv.last_activity_at else None
+    """The conversation's latest message (a short look-back from its last activity). A failure marks
+    it unknown instead of failing the overview."""
+    since = (conv.last_activity_at - timedelta(days=1)) if conv.last_activity_at else None
+    try:
         page = await state.api.list_messages(org, conv.conversation_id, limit=50, start_date=since)
         msgs = page.data
         while page.next_cursor and len(msgs) < 500:  # rare: a very busy last day
@@ -170,17 +170,18 @@ async def _check(state: AppState, org: str, conv: Conversation) -> Checked:
                 org, conv.conversation_id, limit=100, cursor=page.next_cursor, start_date=since
             )
             msgs += page.data
-        return max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None
-
-    async def draft_pending() -> bool:
-        page = await state.api.list_response_drafts(org, conv.conversation_id, limit=5)
-        return any(d.status == "saved" for d in page.data)
-
-    try:
-        last, has_draft = await gather(last_message, draft_pending)
     except HyperRepError:
         return Checked(conv, None, False, failed=True)
-    return Checked(conv, last, has_draft)
+    return Checked(conv, max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None, False)
+
+
+async def _draft_pending(state: AppState, org: str, conversation_id: str) -> bool:
+    """Whether a reply draft awaits review; asked only for the conversations listed as awaiting."""
+    try:
+        page = await state.api.list_response_drafts(org, conversation_id, limit=5)
+    except HyperRepError:
+        return False
+    return any(d.status == "saved" for d in page.data)
 
 
 @tool("Inbox overview")
@@ -251,7 +252,15 @@ async def inbox_overview(
     awaiting = awaiting[:limit]
     await ctx.report_progress(2, total=3, message="resolving contact names")
 
-    contacts = await contact_names(state, org, (r.conversation.contact_id for r in awaiting))
+    # Names and pending drafts only for the conversations listed: one concurrent round for both.
+    contacts, pending = await gather(
+        lambda: contact_names(state, org, (r.conversation.contact_id for r in awaiting)),
+        lambda: map_bounded(
+            lambda r: _draft_pending(state, org, r.conversation.conversation_id), awaiting, limit=FANOUT
+        ),
+    )
+    for r, has_draft in zip(awaiting, pending, strict=True):
+        r.has_draft = has_draft
     items = []
     for r in awaiting:
         contact = contacts.get(r.conversation.contact_id or "")

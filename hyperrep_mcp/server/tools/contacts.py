@@ -101,7 +101,7 @@ async def list_contacts(
     async def progress(scanned: int) -> None:
         await ctx.report_progress(scanned, total=QUERY_SCAN_LIMIT, message=f"scanned {scanned} contacts")
 
-    found, organization = await gather(
+    found, organization, companies = await gather(
         lambda: walk(
             fetch,
             cursor,
@@ -112,9 +112,10 @@ async def list_contacts(
             on_page=progress if needle else None,
         ),
         lambda: org_ref(state, org),
+        # Companies name the contacts' employers; fetched during the scan, not after it (cached).
+        lambda: company_map(state, org),
     )
     state.remember_contacts(org, found.items)
-    companies = await company_map(state, org) if any(c.company_id for c in found.items) else {}
     views = [
         records.contact_view(c, company=companies.get(c.company_id or ""), detailed=detailed)
         for c in found.items

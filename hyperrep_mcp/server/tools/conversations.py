@@ -239,14 +239,21 @@ async def get_conversation_thread(
             lambda: company_map(state, org),  # cached; fetched alongside so naming costs no round trip
             lambda: org_ref(state, org),
         )
-    contact = await state.contact(org, conv.contact_id) if conv and conv.contact_id else None
+    messages: list[Message] = sorted(found.items, key=lambda m: m.timestamp or EPOCH)
+
+    async def contact_of_conversation():
+        return await state.contact(org, conv.contact_id) if conv and conv.contact_id else None
+
+    async def render_messages():
+        return [state.rendered_message(m, detailed=detailed) for m in messages]
+
+    # The contact is known only from the conversation's details: render the bodies while it loads.
+    contact, msg_views = await gather(contact_of_conversation, render_messages)
     conv_view = records.conversation_view(
         conv or Conversation(conversation_id=conversation_id), contact=contact, detailed=detailed
     )
     company = companies.get(contact.company_id or "") if contact else None
     contact_view = records.contact_view(contact, company=company, detailed=detailed) if contact else None
-    messages: list[Message] = sorted(found.items, key=lambda m: m.timestamp or EPOCH)
-    msg_views = [records.message_view(m, detailed=detailed) for m in messages]
     if not conv_view.modality and messages:
         conv_view.modality = messages[-1].modality
     draft_view = records.response_draft_view(draft, detailed=detailed) if draft else None
