@@ -112,7 +112,7 @@ def build_server(
         ],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
-    register_resources(server)
+    register_resources(server, tools=frozenset(spec.name for spec, _ in plan))
     register_prompts(server)
     return server
 

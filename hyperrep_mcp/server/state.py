@@ -41,6 +41,8 @@ class AppState:
     contacts: AsyncTTLCache[Contact] = field(default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=5000))
     # Creates of the last minute by request fingerprint: an identical create returns the first result.
     recent_writes: AsyncTTLCache[Any] = field(default_factory=lambda: AsyncTTLCache(ttl_s=60, max_size=1000))
+    # Answers worth reusing for seconds, not minutes (completion pages, asked on every keystroke).
+    short_lived: AsyncTTLCache[Any] = field(default_factory=lambda: AsyncTTLCache(ttl_s=30, max_size=256))
     # Sent messages do not change: their rendering (HTML parsing, trimming) is done once.
     message_views: AsyncTTLCache[MessageView] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=900, max_size=5000)

@@ -377,3 +377,31 @@ def test_ranking_puts_prefix_matches_first_and_ignores_short_id_fragments():
     assert ranked("hr_id_b", candidates) == ["HR_id_bbb222"]
     assert ranked("id_zoddd", candidates) == ["HR_id_zoddd4"]
     assert ranked("", candidates) == [c[0] for c in candidates]
+
+
+async def test_a_resource_goes_with_its_excluded_tool(sandbox):
+    from tests.support import connect as connect_with
+
+    async with connect_with(sandbox, exclude_tools="get_contact,inbox_overview") as client:
+        templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+    assert not any("/contacts/" in t for t in templates)
+    assert "hyperrep://organizations/{organization_id}" not in templates
+    assert any("/conversations/" in t for t in templates)
+
+
+async def test_contact_completion_reuses_one_page_while_typing(sandbox):
+    from mcp.types import ResourceTemplateReference
+
+    from tests.support import connect as connect_with
+
+    ref = ResourceTemplateReference(uri="hyperrep://organizations/{organization_id}/contacts/{contact_id}")
+    async with connect_with(sandbox) as client:
+        before = len(sandbox.sandbox.requests)
+        for typed in ("d", "di", "dia", "dian"):
+            await client.complete(
+                ref,
+                {"name": "contact_id", "value": typed},
+                context_arguments={"organization_id": sandbox.org},
+            )
+    contact_pages = [r for r in sandbox.sandbox.requests[before:] if r.path.endswith("/contacts")]
+    assert len(contact_pages) == 1
