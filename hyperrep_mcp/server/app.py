@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -112,9 +113,20 @@ def build_server(
         ],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
+    _quiet_per_request_logs()
     register_resources(server, tools=frozenset(spec.name for spec, _ in plan))
     register_prompts(server)
     return server
+
+
+def _quiet_per_request_logs() -> None:
+    """MCPServer turns root logging on at INFO, where httpx2 writes a line per upstream request: noise
+    (one tool call can make sixty) and measurable cost. Our own log has one line per tool call. A level
+    the embedding application set itself is left alone."""
+    for name in ("httpx2", "httpcore2"):
+        lg = logging.getLogger(name)
+        if lg.level == logging.NOTSET:
+            lg.setLevel(logging.WARNING)
 
 
 EXPIRED_CONFIRMATION = (
