@@ -9,6 +9,10 @@ in expected-failures.yml, or is a failure. Nothing is hidden: the tables show ev
 Used by scripts/client_checks.sh (by hand and in CI; exit 0 = all good) and by
 tests/e2e/test_clients.py. Only the standard library and the project itself (for the reference
 data the demo serves), so it runs as a plain script under `uv run python`.
+
+Upgrading a client: change its exact version in package.json, then `npm install
+--omit-lockfile-registry-resolved` here, so the committed package-lock.json names no registry host
+(`npm ci` installs from it without ever rewriting it).
 """
 
 from __future__ import annotations
