@@ -275,6 +275,21 @@ def register_prompts(server: MCPServer) -> None:
     """Register every prompts/*.md file as a prompt."""
     for prompt in _shipped().values():
         server.add_prompt(as_mcp_prompt(prompt))
+    server.middleware.append(_unknown_prompt_is_invalid_params(frozenset(_shipped())))
+
+
+def _unknown_prompt_is_invalid_params(names: frozenset[str]) -> Any:
+    """prompts/get for a name we lack: -32602 naming ours, as the spec asks. The SDK raises a
+    ValueError, which reaches the client as code 0 (2025) or -32603 (2026) and logs a traceback."""
+
+    async def check(ctx: Any, call_next: Any) -> Any:
+        if ctx.method == "prompts/get":
+            name = (ctx.params or {}).get("name")
+            if isinstance(name, str) and name not in names:
+                raise _invalid(f"Unknown prompt: {name}. Prompts: {', '.join(sorted(names))}.")
+        return await call_next(ctx)
+
+    return check
 
 
 def suggested_values(prompt_name: str, argument: str, typed: str) -> list[str] | None:

@@ -256,3 +256,17 @@ def test_text_with_braces_that_are_not_placeholders_is_kept(tmp_path: Path):
     path.write_text(GOOD_HEAD.format(name="braces", arguments="") + 'Send {"a": 1} and {Upper} on {today}.')
     text = parse_prompt_file(path).render({}, today=date(2026, 11, 23))
     assert text == 'Send {"a": 1} and {Upper} on 2026-11-23.\n'
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_an_unknown_prompt_is_invalid_params_naming_ours(sandbox, mode):
+    from mcp import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    from tests.support import connect as connect_with
+
+    async with connect_with(sandbox, mode=mode) as client:
+        with pytest.raises(MCPError) as info:
+            await client.get_prompt("nope", {})
+    assert info.value.code == INVALID_PARAMS
+    assert "Unknown prompt: nope" in info.value.message and "triage_inbox" in info.value.message
