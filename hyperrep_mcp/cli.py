@@ -323,7 +323,10 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
     if is_error:
         print(f"hyperrep-mcp: {args.tool} failed: {text}", file=sys.stderr)
         return 1
-    print(text)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # `hyperrep-mcp call ... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

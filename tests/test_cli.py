@@ -330,3 +330,19 @@ def test_a_rejected_key_is_not_echoed(capsys, monkeypatch, sandbox) -> None:
     code, out, err = run(capsys, "call", "list_organizations", "--log-level", "DEBUG")
     assert code == 1 and "rejected the API key" in err
     assert CANARY not in out + err
+
+
+def test_call_into_a_closed_pipe_exits_quietly() -> None:
+    """`hyperrep-mcp call ... | head`: the reader leaving is not an error and prints no traceback."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hyperrep_mcp", "call", "list_organizations", "--demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(30) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err
