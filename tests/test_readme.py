@@ -44,8 +44,8 @@ TOOLS_END = "<!-- tools:end -->"
 EXAMPLE = re.compile(r"<!-- example keep=(?P<keep>[0-9a-z,\-]+) -->\n```text\n(?P<body>.*?)```\n", re.DOTALL)
 ID_LENGTH_SHOWN = 12
 LONG_ID = re.compile(r"\b([a-z_]*id=)(\"?)([A-Za-z0-9_\-]{17,}=*)")
-# Flags in the README that belong to other commands (uv, ruff), not to hyperrep-mcp.
-OTHER_TOOLS_FLAGS = {"--from", "--directory", "--check"}
+# Flags in the README that belong to other commands (uv, ruff, the conformance suite, the Inspector).
+OTHER_TOOLS_FLAGS = {"--from", "--directory", "--check", "--requirements", "--strict"}
 
 
 def readme() -> str:
