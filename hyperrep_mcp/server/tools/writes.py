@@ -71,6 +71,13 @@ def _confirmed(answer: ElicitationResult[Any] | None, field: str) -> bool:
     return isinstance(answer, AcceptedElicitation) and bool(getattr(answer.data, field, False))
 
 
+def _send_refusal(what: str) -> str:
+    return (
+        "Nothing was sent or saved: this client cannot ask you to confirm a send. Call again without "
+        f"autosend_draft to save {what} for review, or send it from the HyperRep app."
+    )
+
+
 def _send_requested(state: AppState, autosend_draft: bool) -> bool:
     return state.settings.write_mode == "autosend" and autosend_draft is True
 
@@ -237,11 +244,7 @@ async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
     if not _send_requested(state, args.get("autosend_draft", False)):
         return ConfirmSend(send=False)
     payload = message_draft_payload(args)  # never ask a person to approve something invalid
-    require_elicitation(
-        ctx,
-        "Nothing was sent or saved: this client cannot ask you to confirm a send. Call again without "
-        "autosend_draft to save a draft for review, or send it from the HyperRep app.",
-    )
+    require_elicitation(ctx, _send_refusal("a draft"))
     kind = "email" if payload["modality"] == "email" else "text message"
     return Elicit(f"Send this {kind} now?\n\n{_message_preview(payload)}", ConfirmSend)
 
@@ -451,11 +454,7 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
         lambda: state.api.get_conversation(org, conversation_id),
     )
     _clobber_check(existing, payload, bool(args.get("replace_existing")))
-    require_elicitation(
-        ctx,
-        "Nothing was sent or saved: this client cannot ask you to confirm a send. Call again without "
-        "autosend_draft to save the reply for review, or send it from the HyperRep app.",
-    )
+    require_elicitation(ctx, _send_refusal("the reply"))
     contact = await state.contact(org, conversation.contact_id) if conversation.contact_id else None
     to = (
         recipient(contact.name, contact.email, contact.phone_number)
