@@ -354,9 +354,12 @@ def _doctor(args: argparse.Namespace) -> int:
         # The doctor reports a missing key as a failed check (with the fix) instead of refusing to run.
         settings = _settings(args, require_key=False)
     except ConfigError as exc:
-        return report_config_error(exc)
-    _setup_logging(settings, quiet=not _log_level_given(args))
-    return run_doctor(settings, demo=args.demo)
+        text, code = report_config_error(exc)
+    else:
+        _setup_logging(settings, quiet=not _log_level_given(args))
+        text, code = run_doctor(settings, demo=args.demo)
+    print(text, flush=True)
+    return code
 
 
 def _sandbox(args: argparse.Namespace) -> int:

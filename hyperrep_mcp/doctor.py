@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -67,8 +66,8 @@ class Probe:
     elapsed_ms: float = 0.0
 
 
-def run_doctor(settings: Settings, *, demo: bool = False) -> int:
-    """Print the report; 0 when every check passes, 1 otherwise."""
+def run_doctor(settings: Settings, *, demo: bool = False) -> tuple[str, int]:
+    """The report, and 0 when every check passes, 1 otherwise (the CLI prints it)."""
     checks = [_key_check(settings, demo), _base_url_check(settings, demo)]
     if settings.api_key is None or checks[1].ok is False:
         checks.append(Check("API", None, "not contacted (fix the checks above first)"))
@@ -87,20 +86,21 @@ def run_doctor(settings: Settings, *, demo: bool = False) -> int:
     else:
         lines.append("All checks passed.")
     lines += ["", *client_configs(settings, demo=demo)]
-    _emit(lines, settings)
-    return 1 if failed else 0
+    return _redacted(lines, settings), 1 if failed else 0
 
 
-def report_config_error(exc: ConfigError) -> int:
+def report_config_error(exc: ConfigError) -> tuple[str, int]:
     """The configuration could not even be loaded: say which setting and how to fix it."""
-    print(f"hyperrep-mcp doctor ({__version__})\n")
-    print(Check("Configuration", False, str(exc)).lines()[0])
-    print("\n1 check(s) failed: Configuration. Fix that setting and run `hyperrep-mcp doctor` again.")
-    return 1
+    lines = [
+        f"hyperrep-mcp doctor ({__version__})\n",
+        Check("Configuration", False, str(exc)).lines()[0],
+        "\n1 check(s) failed: Configuration. Fix that setting and run `hyperrep-mcp doctor` again.",
+    ]
+    return "\n".join(lines), 1
 
 
-def _emit(lines: list[str], settings: Settings) -> None:
-    """Print, with every secret removed: nothing in this report may ever show one."""
+def _redacted(lines: list[str], settings: Settings) -> str:
+    """The report with every secret removed: nothing in it may ever show one."""
     secrets = [
         s.get_secret_value() for s in (settings.api_key, settings.mcp_token, settings.mcp_state_key) if s
     ]
@@ -109,8 +109,7 @@ def _emit(lines: list[str], settings: Settings) -> None:
     for secret in secrets:
         if len(secret) >= 4:
             text = text.replace(secret, "[redacted]")
-    print(text)
-    sys.stdout.flush()
+    return text
 
 
 # --- checks ------------------------------------------------------------------------------------
