@@ -145,7 +145,8 @@ async def expired_confirmation_as_tool_error(ctx: Any, call_next: Any) -> Any:
     try:
         return await call_next(ctx)
     except MCPError as exc:
-        if ctx.method == "tools/call" and (exc.data or {}).get("reason") == "invalid_request_state":
+        data = exc.data if isinstance(exc.data, dict) else {}
+        if ctx.method == "tools/call" and data.get("reason") == "invalid_request_state":
             return CallToolResult(
                 is_error=True, content=[TextContent(type="text", text=EXPIRED_CONFIRMATION)]
             )
