@@ -95,6 +95,13 @@ def contact_line(v: ContactView) -> str:
     return "- " + join_fields(*parts)
 
 
+def contact_brief_line(v: ContactView) -> str:
+    """A directory row: who, where they work, and the ID the next call needs. Browsing a contact
+    list is for finding someone; their email, phone and custom fields are one get_contact (or a
+    `query`, whose matches are shown in full) away. Most of a full row is its opaque ID already."""
+    return "- " + join_fields(contact_name(v), v.company_name, f"contact_id={v.contact_id}")
+
+
 # --- conversations -------------------------------------------------------------------------------
 
 

@@ -61,6 +61,14 @@ def test_contact_concise_line_names_company_and_keeps_the_id():
     assert view.custom_fields == {"notes": "Prefers SMS"}  # empty values dropped
 
 
+def test_contact_brief_line_is_a_directory_row():
+    company = Company(company_id="co1", name="Cedar Point Senior Living")
+    brief = records.contact_brief_line(records.contact_view(diana(), company=company))
+    assert clean(brief) == "- Diana Prince · Cedar Point Senior Living · contact_id=HR_id_diana"
+    nameless = records.contact_view(Contact(contact_id="c9", email="x@y.com", phone_number="+1 513"))
+    assert records.contact_brief_line(nameless) == "- x@y.com · contact_id=c9"  # still findable
+
+
 def test_contact_detailed_adds_created_and_unknown_fields_with_readable_dates():
     contact = diana(loyalty_tier="gold", nothing=None)
     view = records.contact_view(contact, detailed=True)

@@ -88,7 +88,9 @@ async def list_contacts(
     Use this to turn a person's name into a contact_id, then call get_contact for their profile and
     recent conversations. HyperRep has no server-side search, so a query scans the contact list page by
     page (up to 1,000 contacts per call) and reports how far it got; pass the returned cursor to keep
-    scanning. Example: list_contacts(query="diana").
+    scanning. Browsing lists name, company and contact_id; matches of a query are shown in full
+    (email, phone, role, custom fields), as is every row with response_format="detailed".
+    Example: list_contacts(query="diana").
     """
     state = app(ctx)
     org = await state.org_id(organization_id)
@@ -121,11 +123,17 @@ async def list_contacts(
         for c in found.items
     ]
 
+    # Browsing shows directory rows (name, company, ID); a search shows its matches in full, since
+    # the caller is after that person's details. "detailed" shows every field either way.
+    brief = not (needle or detailed)
+
     def header(kept: int) -> str:
         if not needle:
-            return f"Contacts in {organization.name} — {kept} shown"
-        scan = f"scanned {found.scanned} contacts{'' if found.complete else ', more remain'}"
-        return f'Contacts in {organization.name} — {kept} match{"es" if kept != 1 else ""} for "{needle}" ({scan})'
+            how = " (name, company; query or get_contact for email and phone)" if brief and kept else ""
+            return f"Contacts in {organization.name} — {kept} shown{how}"
+        scan = f"{found.scanned} scanned{'' if found.complete else ', more remain'}"
+        # The query is not echoed: the caller just wrote it.
+        return f"Contacts in {organization.name} — {kept} match{'es' if kept != 1 else ''} ({scan})"
 
     def footer(kept: int) -> list[str]:
         nxt = found.next_cursor(kept)
@@ -137,13 +145,15 @@ async def list_contacts(
             lines.append(
                 "No contact matched. Try a shorter query (a first name, an email domain, the last 4 phone digits)."
             )
-        if views:
-            lines += next_steps(state.available([call("get_contact", contact_id=views[0].contact_id)]))
+        lines += next_steps(suggested(kept))
         return lines
 
-    text, kept = fit(
-        header, [records.contact_line(v) for v in views], footer, state.settings.max_output_chars
-    )
+    def suggested(kept: int) -> list[str]:
+        # Only one contact makes the next call obvious; with several, any pick would be a guess.
+        return state.available([call("get_contact", contact_id=views[0].contact_id)]) if kept == 1 else []
+
+    line = records.contact_brief_line if brief else records.contact_line
+    text, kept = fit(header, [line(v) for v in views], footer, state.settings.max_output_chars)
     out = ContactsOut(
         organization=organization,
         contacts=views[:kept],
@@ -151,9 +161,7 @@ async def list_contacts(
         scanned=found.scanned if needle else None,
         scan_complete=found.complete if needle else None,
         next_cursor=found.next_cursor(kept),
-        suggested_calls=state.available([call("get_contact", contact_id=views[0].contact_id)])
-        if views
-        else [],
+        suggested_calls=suggested(kept),
     )
     return tool_result(out, text)
 
