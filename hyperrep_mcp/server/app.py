@@ -21,6 +21,7 @@ from hyperrep_mcp.config import ConfigError, Settings
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
+from hyperrep_mcp.server.schema import fast_output_schema
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tooling import HyperRepTool
 
@@ -176,4 +177,11 @@ def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepToo
         annotations=spec.annotations(autosend=autosend),
     )
     tool.ignored = hidden
+    meta = tool.fn_metadata
+    if meta.output_schema is not None:
+        meta.output_schema = fast_output_schema(meta.output_schema)
+        # Every handler returns a CallToolResult whose structured content is the dump of the very
+        # model the schema describes; the SDK would validate that dict against the model again on
+        # every call (about 1 ms for a 25-record list). Clients still validate it against the schema.
+        meta.output_model = None
     return tool

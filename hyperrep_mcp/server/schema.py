@@ -1,0 +1,98 @@
+"""Output schemas that describe exactly what we send, in the shape validators check fastest.
+
+Every MCP client that honours `outputSchema` validates every structured result against it. The
+schemas pydantic derives spell each optional field as `anyOf: [{...}, {"type": "null"}]` and each
+nested model as a `$ref` into `$defs`; a validator then tries two branches and resolves a reference
+for every field of every record. But our structured content never holds a null field: it is
+dumped with `exclude_none=True`, so an absent value is an absent key. The published schema says
+so — optional fields are simply not required, with their one real type — and nested models are
+inlined. That is also the most portable form (no type arrays, which some clients' schema dialects
+reject), and it halves the client's validation time for a 25-record list (bench/: overhead).
+tests/server/test_schema.py checks that it accepts and refuses what pydantic's schema does, nulls
+aside.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["fast_output_schema"]
+
+_NULL = {"type": "null"}
+# Keywords that take no part in validation.
+_ANNOTATIONS = frozenset(
+    {"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
+)
+
+
+def fast_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with local `$ref`s inlined and the null branch of every optional property dropped.
+
+    A recursive model (a `$ref` that reaches itself) keeps its references and `$defs`: inlining it
+    would never end.
+    """
+    defs: dict[str, Any] = schema.get("$defs", {})
+    recursive = {name for name in defs if _reaches(defs, name, name, set())}
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (name := _local(ref)) in defs and name not in recursive:
+            siblings = {k: inline(v) for k, v in node.items() if k != "$ref"}
+            return {**inline(defs[name]), **siblings}
+        node = {k: inline(v) for k, v in node.items() if k != "$defs"}
+        props = node.get("properties")
+        if isinstance(props, dict):
+            required = set(node.get("required", ()))
+            node["properties"] = {k: v if k in required else _without_null(v) for k, v in props.items()}
+        return node
+
+    out = inline(schema)
+    kept = {name: inline(defs[name]) for name in recursive}
+    if kept:
+        out["$defs"] = kept
+    return out
+
+
+def _local(ref: str) -> str | None:
+    prefix = "#/$defs/"
+    return ref[len(prefix) :] if ref.startswith(prefix) else None
+
+
+def _reaches(defs: dict[str, Any], start: str, target: str, seen: set[str]) -> bool:
+    for ref in _refs(defs.get(start)):
+        name = _local(ref)
+        if name == target:
+            return True
+        if name and name not in seen:
+            seen.add(name)
+            if _reaches(defs, name, target, seen):
+                return True
+    return False
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [r for item in node for r in _refs(item)]
+    if not isinstance(node, dict):
+        return []
+    found = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+    return found + [r for k, v in node.items() if k != "$ref" for r in _refs(v)]
+
+
+def _without_null(prop: Any) -> Any:
+    """`anyOf: [S, {"type": "null"}]` (either order) -> S, keeping the property's own annotations."""
+    branches = prop.get("anyOf") if isinstance(prop, dict) else None
+    if not isinstance(branches, list) or _NULL not in branches:
+        return prop
+    others = [b for b in branches if b != _NULL]
+    rest = {k: v for k, v in prop.items() if k != "anyOf" and not (k == "default" and v is None)}
+    if len(others) != 1 or not isinstance(others[0], dict):
+        return {**rest, "anyOf": others}
+    other = others[0]
+    if set(rest) & set(other) - _ANNOTATIONS:  # a constraint on both sides: keep them apart
+        return {**rest, "allOf": [other]}
+    return {**other, **rest}  # the property's own title and description win
