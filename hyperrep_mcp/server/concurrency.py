@@ -12,7 +12,13 @@ R = TypeVar("R")
 
 
 async def gather(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
-    """Await every call concurrently; the first failure cancels the rest and propagates."""
+    """Await every call concurrently; the first failure cancels the rest and propagates.
+
+    The first call runs in the current task once the others are started: one task fewer per
+    gather (a task costs about as much as a cached lookup), and none for a single call.
+    """
+    if len(calls) == 1:
+        return [await calls[0]()]
     results: list[Any] = [None] * len(calls)
 
     async def run(i: int, call: Callable[[], Awaitable[Any]]) -> None:
@@ -20,8 +26,9 @@ async def gather(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
 
     try:
         async with anyio.create_task_group() as tg:
-            for i, call in enumerate(calls):
+            for i, call in enumerate(calls[1:], start=1):
                 tg.start_soon(run, i, call)
+            results[0] = await calls[0]()
     except BaseExceptionGroup as group:
         raise first_error(group) from None
     return results
