@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -177,15 +176,15 @@ def test_sales_and_drafts_seeded(live, fx):
     assert big.response_draft_for(fx.diana_email_conversation_id) is None
 
 
-def test_build_is_fast():
-    create_app(SandboxConfig(now=NOW))  # warm the per-(seed, now) cache
-    started = time.perf_counter()
-    for _ in range(20):
-        create_app(SandboxConfig(now=NOW))
-    assert (time.perf_counter() - started) / 20 < 0.05
-    started = time.perf_counter()
-    build_dataset(7, NOW - timedelta(days=1))
-    assert time.perf_counter() - started < 0.5
+def test_apps_fork_one_cached_dataset_instead_of_regenerating():
+    # How fast that is belongs to bench/, not to a timed test on a noisy machine.
+    create_app(SandboxConfig(now=NOW))
+    before = pristine_dataset.cache_info()
+    apps = [create_app(SandboxConfig(now=NOW)) for _ in range(3)]
+    after = pristine_dataset.cache_info()
+    assert after.misses == before.misses and after.hits >= before.hits + 3
+    datasets = [a.state.sandbox.data for a in apps]
+    assert len({id(d) for d in datasets}) == 3  # forks: each app has its own mutable state
 
 
 def test_apps_do_not_share_state(fx):
