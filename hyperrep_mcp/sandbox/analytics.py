@@ -17,12 +17,11 @@ from hyperrep_mcp.sandbox.dataset import OrgData
 def response_rate(org: OrgData, start: datetime, end: datetime) -> dict[str, Any]:
     received = responded = 0
     for conversation_id in org.conversations:
-        timeline = org.timeline(conversation_id)
-        first_inbound = next((at for direction, at in timeline if direction == "inbound"), None)
+        first_inbound, last_outbound = org.first_inbound_and_last_outbound(conversation_id)
         if first_inbound is None or not start <= first_inbound < end:
             continue
         received += 1
-        if any(direction == "outbound" and at > first_inbound for direction, at in timeline):
+        if last_outbound is not None and last_outbound > first_inbound:
             responded += 1
     return {
         "numConversationsRespondedTo": responded,

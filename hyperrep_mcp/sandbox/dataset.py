@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from hyperrep_mcp.sandbox.records import (
     Agent,
@@ -31,6 +32,44 @@ from hyperrep_mcp.sandbox.records import (
 from hyperrep_mcp.sandbox.threads import render_thread
 
 
+class VersionedDict(dict[str, Any]):
+    """A dict that counts its writes, so a view derived from it can tell when it went stale."""
+
+    version = 0
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.version += 1
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.version += 1
+        super().__delitem__(key)
+
+    def pop(self, *args: Any) -> Any:
+        self.version += 1
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.version += 1
+        return super().popitem()
+
+    def clear(self) -> None:
+        self.version += 1
+        super().clear()
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.version += 1
+        super().update(*args, **kwargs)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.version += 1
+        return super().setdefault(key, default)
+
+    def __ior__(self, other: Any) -> VersionedDict:  # type: ignore[override]
+        self.update(other)
+        return self
+
+
 def _fold(text: str | None) -> str:
     """Case- and accent-insensitive form for lookups ("zoe muller" finds "Zoë Müller")."""
     if not text:
@@ -45,7 +84,7 @@ class OrgData:
     agents: dict[str, Agent] = field(default_factory=dict)
     companies: dict[str, Company] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)  # in created_at order
-    conversations: dict[str, Conversation] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=VersionedDict)
     sales: dict[str, Sale] = field(default_factory=dict)
     message_drafts: dict[str, MessageDraft] = field(default_factory=dict)
     response_drafts: dict[str, ResponseDraft] = field(default_factory=dict)
@@ -55,6 +94,18 @@ class OrgData:
     appended: dict[str, tuple[Message, ...]] = field(default_factory=dict)
     # Rendered generated threads; shared between forks on purpose (see module docstring).
     thread_cache: dict[str, tuple[Message, ...]] = field(default_factory=dict)
+    # (first inbound, last outbound) of each generated thread; shared like thread_cache.
+    reply_cache: dict[str, tuple[datetime | None, datetime | None]] = field(default_factory=dict)
+    # Conversations newest activity first, and the `conversations` version it was sorted at:
+    # every listing reads it, and sorting hundreds of conversations per request made the
+    # sandbox, not the code under test, dominate the bench's latency figures.
+    _by_activity: tuple[int, list[Conversation]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.conversations, VersionedDict):
+            self.conversations = VersionedDict(self.conversations)
 
     def fork(self) -> OrgData:
         return replace(
@@ -62,7 +113,7 @@ class OrgData:
             agents=dict(self.agents),
             companies=dict(self.companies),
             contacts=dict(self.contacts),
-            conversations=dict(self.conversations),
+            conversations=VersionedDict(self.conversations),
             sales=dict(self.sales),
             message_drafts=dict(self.message_drafts),
             response_drafts=dict(self.response_drafts),
@@ -98,9 +149,33 @@ class OrgData:
         return steps
 
     def conversations_by_activity(self) -> list[Conversation]:
-        """Newest activity first; ties broken by ID so pages never shuffle."""
-        convs = sorted(self.conversations.values(), key=lambda c: c.conversation_id)
-        return sorted(convs, key=lambda c: c.last_activity_at, reverse=True)
+        """Newest activity first; ties broken by ID so pages never shuffle. Do not mutate it."""
+        assert isinstance(self.conversations, VersionedDict)
+        version = self.conversations.version
+        if self._by_activity is None or self._by_activity[0] != version:
+            convs = sorted(self.conversations.values(), key=lambda c: c.conversation_id)
+            convs.sort(key=lambda c: c.last_activity_at, reverse=True)
+            self._by_activity = (version, convs)
+        return self._by_activity[1]
+
+    def first_inbound_and_last_outbound(
+        self, conversation_id: str
+    ) -> tuple[datetime | None, datetime | None]:
+        """When the customer first wrote, and when we last wrote (None if never), without
+        rendering bodies: what the response-rate metric needs of each conversation."""
+        plan = self.conversations[conversation_id].plan
+        summary = self.reply_cache.get(conversation_id) if plan else (None, None)
+        if summary is None:  # only generated plans are cached: they never change for an ID
+            first_in = next((p.sent_at for p in plan if p.direction == "inbound"), None)
+            last_out = max((p.sent_at for p in plan if p.direction == "outbound"), default=None)
+            summary = self.reply_cache[conversation_id] = (first_in, last_out)
+        first_in, last_out = summary
+        for m in self.appended.get(conversation_id, ()):  # newer than the plan: few, per fork
+            if m.direction == "inbound" and first_in is None:
+                first_in = m.sent_at
+            elif m.direction == "outbound" and (last_out is None or m.sent_at > last_out):
+                last_out = m.sent_at
+        return first_in, last_out
 
     def response_draft_for(self, conversation_id: str) -> ResponseDraft | None:
         for draft in self.response_drafts.values():

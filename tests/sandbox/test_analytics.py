@@ -71,3 +71,35 @@ def test_windows_partition_the_period(api, big):
     halves = [rate(api, big, NOW - timedelta(days=30), mid), rate(api, big, mid, NOW)]
     for key in ("numConversationsReceived", "numConversationsRespondedTo"):
         assert whole[key] == sum(h[key] for h in halves)
+
+
+def brute_force_rate(org, start, end):
+    """The metric straight from each conversation's full timeline (no cached summaries)."""
+    received = responded = 0
+    for cid in org.conversations:
+        timeline = org.timeline(cid)
+        first = next((at for d, at in timeline if d == "inbound"), None)
+        if first is None or not start <= first < end:
+            continue
+        received += 1
+        responded += any(d == "outbound" and at > first for d, at in timeline)
+    return responded, received
+
+
+def test_cached_summaries_agree_with_the_timelines_before_and_after_a_reply(api, big, live, fx):
+    org = live.data.org(fx.big_org_id)
+    start, end = NOW - timedelta(days=400), NOW
+
+    def both():
+        body = rate(api, big, start, end)
+        return (body["numConversationsRespondedTo"], body["numConversationsReceived"]), brute_force_rate(
+            org, start, end
+        )
+
+    served, expected = both()
+    assert served == expected
+    url = f"{big}/conversations/{fx.injection_conversation_id}/response-drafts"
+    api.post(url, json={"body_html": "<p>No.</p>", "autosend_draft": True, "add_notification": False})
+    live.promote_due_drafts(force=True)
+    served_after, expected_after = both()
+    assert served_after == expected_after and served_after[0] == served[0] + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -212,3 +213,18 @@ def test_pinned_clock_starts_at_now_and_advances():
     assert sandbox.now() >= NOW + timedelta(seconds=60)
     naive = Sandbox(SandboxConfig(now=NOW.replace(tzinfo=None)))
     assert naive.data.anchor == NOW
+
+
+def test_activity_order_follows_writes_and_stays_per_fork(fx):
+    first, second = make_client(), make_client()
+    org_a = first.app.state.sandbox.data.org(fx.big_org_id)
+    org_b = second.app.state.sandbox.data.org(fx.big_org_id)
+    oldest = org_a.conversations_by_activity()[-1]
+    newest = org_a.conversations_by_activity()[0]
+    last = org_a.messages(oldest.conversation_id)[-1]
+    later = newest.last_activity_at + timedelta(minutes=1)
+    org_a.append_message(dataclasses.replace(last, message_id="m-new", sent_at=later))
+    assert org_a.conversations_by_activity()[0].conversation_id == oldest.conversation_id
+    assert org_b.conversations_by_activity()[0].conversation_id == newest.conversation_id
+    del org_a.conversations[oldest.conversation_id]
+    assert oldest.conversation_id not in {c.conversation_id for c in org_a.conversations_by_activity()}
