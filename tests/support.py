@@ -23,14 +23,17 @@ SANDBOX_KEY = "sandbox-key"
 class UvicornThread:
     """Serve an ASGI app on a free 127.0.0.1 port in a background thread."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, **config: Any) -> None:
+        """`config`: more uvicorn.Config options (ssl_certfile and ssl_keyfile serve HTTPS)."""
         # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
         # without it every reused connection stalls ~40 ms on delayed ACKs.
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", lifespan="auto", timeout_graceful_shutdown=1)
+        scheme = "https" if config.get("ssl_certfile") else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        config = {"log_level": "warning", "lifespan": "auto", "timeout_graceful_shutdown": 1, **config}
+        config = uvicorn.Config(app, **config)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 

@@ -35,6 +35,7 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import errors as e
+from hyperrep_mcp.api import netbackend
 from hyperrep_mcp.api.models import (
     Agent,
     Company,
@@ -147,7 +148,7 @@ class HyperRepClient:
         """The connection pool, made on first use: a server that is only listed, never called, pays
         nothing for it (TLS set-up costs tens of milliseconds at start-up)."""
         if self._client is None:
-            self._client = httpx2.AsyncClient(
+            client = httpx2.AsyncClient(
                 base_url=self.base_url,
                 headers={
                     "X-API-KEY": self.__api_key,
@@ -162,6 +163,9 @@ class HyperRepClient:
                 verify=_tls_context(),
                 follow_redirects=False,
             )
+            if self._transport is None:  # proxies from the environment keep their own transports
+                netbackend.install(getattr(client._transport, "_pool", None))
+            self._client = client
         return self._client
 
     def __repr__(self) -> str:  # never show the key
