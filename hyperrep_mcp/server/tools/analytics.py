@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -119,6 +120,7 @@ CHECK_BATCH = 20
 CHECK_BUDGET_S = 20.0
 MAX_WINDOW_CONVERSATIONS = 5000
 MAX_PARTITIONS = 28
+RECENT_SLACK = timedelta(hours=1)
 
 
 @dataclass
@@ -129,17 +131,30 @@ class Checked:
     failed: bool = False  # HyperRep did not answer for this one: unknown, not "not awaiting"
 
 
+def window_slices(window: DateWindow, now: datetime) -> list[DateWindow]:
+    """The window in half days (at most MAX_PARTITIONS), oldest first. When it ends at the present,
+    its newest half day is cut in quarters: conversations are listed by their last activity, and
+    the ones still going pile up in the last hours (a page of 100 overflowing there would cost a
+    second, sequential round trip)."""
+    halves = max(1, math.ceil(window.length / timedelta(hours=12)))
+    parts = min(MAX_PARTITIONS, halves)
+    step = window.length / parts
+    cuts = [window.start + step * i for i in range(parts)] + [window.end]  # exact end: no drift
+    newest = DateWindow(cuts[-2], cuts[-1])
+    if now - window.end < RECENT_SLACK and newest.length >= timedelta(hours=4):
+        quarter = newest.length / 4
+        cuts[-1:] = [newest.start + quarter * i for i in range(1, 4)] + [window.end]
+    return [DateWindow(a, b) for a, b in itertools.pairwise(cuts)]
+
+
 async def _window_conversations(
     state: AppState, org: str, window: DateWindow
 ) -> tuple[list[Conversation], bool]:
     """Every conversation active in the window. Cursor paging is sequential, so the window is cut into
-    half-day slices fetched concurrently: the round trips then scale with the busiest half day (one
-    page of 100, usually), not with the week."""
-    halves = max(1, math.ceil(window.length / timedelta(hours=12)))
-    parts = min(MAX_PARTITIONS, halves)
-    step = window.length / parts
-    slices = [DateWindow(window.start + step * i, window.start + step * (i + 1)) for i in range(parts)]
-    per_slice = MAX_WINDOW_CONVERSATIONS // parts
+    slices fetched concurrently (`window_slices`): the round trips then scale with the busiest slice
+    (one page of 100, usually), not with the week."""
+    slices = window_slices(window, datetime.now(UTC))
+    per_slice = MAX_WINDOW_CONVERSATIONS // len(slices)
 
     async def one(s: DateWindow):
         async def fetch(api_cursor: str | None, size: int):
