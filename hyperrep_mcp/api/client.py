@@ -35,7 +35,6 @@ from pydantic import ValidationError as PydanticValidationError
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import errors as e
-from hyperrep_mcp.api import netbackend
 from hyperrep_mcp.api.models import (
     Agent,
     Company,
@@ -164,6 +163,8 @@ class HyperRepClient:
                 follow_redirects=False,
             )
             if self._transport is None:  # proxies from the environment keep their own transports
+                from hyperrep_mcp.api import netbackend  # httpcore2 costs ~30 ms to import: not at start-up
+
                 netbackend.install(getattr(client._transport, "_pool", None))
             self._client = client
         return self._client
