@@ -6,6 +6,7 @@ text, the IDs for the next call); detailed views add every other field the API r
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -183,13 +184,15 @@ def message_view(m: Message, *, detailed: bool = False) -> MessageView:
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|sv|tr)\s*:\s*)+", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=1024)
+def _subject_key(subject: str) -> str:
+    return " ".join(_REPLY_PREFIX.sub("", subject).casefold().split())
+
+
 def same_subject(a: str | None, b: str | None) -> bool:
     """'Re: Gutter estimate' continues 'Gutter estimate': no need to repeat it on every message."""
-
-    def key(s: str | None) -> str:
-        return " ".join(_REPLY_PREFIX.sub("", s or "").casefold().split())
-
-    return key(a) == key(b)
+    # A thread repeats the same few subjects on every message: normalise each once.
+    return a == b or _subject_key(a or "") == _subject_key(b or "")
 
 
 def message_block(

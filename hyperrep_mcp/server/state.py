@@ -125,9 +125,18 @@ class AppState:
 
     async def contacts_by_id(self, org: str, ids: Iterable[str | None]) -> dict[str, Contact]:
         """Resolve many contact ids at once: cache first, the rest concurrently (bounded)."""
-        wanted = list(dict.fromkeys(i for i in ids if i))
-        found = await map_bounded(lambda cid: self.contact(org, cid), wanted, limit=FANOUT)
-        return {c.contact_id: c for c in found if c is not None}
+        out: dict[str, Contact] = {}
+        missing = []
+        for cid in dict.fromkeys(i for i in ids if i):
+            cached = self.contacts.get((org, cid))
+            if cached is not None:
+                out[cid] = cached
+            else:
+                missing.append(cid)
+        if missing:  # a task per cached contact would cost more than the lookup itself
+            found = await map_bounded(lambda cid: self.contact(org, cid), missing, limit=FANOUT)
+            out.update((c.contact_id, c) for c in found if c is not None)
+        return out
 
     async def company_map(self, org: str) -> dict[str, Company]:
         """Companies by id (a few pages at most; the API has no company detail route)."""
