@@ -625,6 +625,21 @@ def _strip_sign_off_block(lines: list[str]) -> bool:
     return False
 
 
+def _keep_signer(body: list[str], signature: list[str]) -> None:
+    """ "Best regards," followed by a `--` signature that opens with a name: keep the name, so the
+    message ends "Best regards,\nMichael Ward" instead of a sign-off addressed to nobody."""
+    last = _last_content(body)
+    if last < 0:
+        return
+    match = _SIGN_OFF.match(body[last].strip())
+    if not match or (match.group("name") or "").strip():
+        return
+    first = next((line.strip() for line in signature if line.strip()), "")
+    if _is_name(first):
+        del body[last + 1 :]
+        body.append(first)
+
+
 def trim_reply(text: str) -> Trimmed:
     """Remove quoted history and signatures, keeping what the sender wrote in this message."""
     lines = _normalise_newlines(text).split("\n")
@@ -645,6 +660,8 @@ def trim_reply(text: str) -> Trimmed:
             _hard_marker(lines, i) or _is_quote_line(lines[i]) for i in range(end, len(lines))
         )
     body, trailing_quote = _strip_trailing_quote(lines[start:end])
+    if signature and end < len(lines):
+        _keep_signer(body, lines[end + 1 :])
     quoted = quoted or trailing_quote
     signature = _strip_mobile_signature(body) or signature
     signature = _strip_sign_off_block(body) or signature

@@ -531,6 +531,19 @@ def test_signature_delimiter_drops_everything_below():
     assert trim_reply(text) == Trimmed("Please send the invoice.", quoted=False, signature=True)
 
 
+def test_a_sign_off_before_the_delimiter_keeps_the_signer_name():
+    text = (
+        "Friday works.\n\nBest regards,\n\n--\nMichael Ward\nProject Manager | Summit Roofing\n(513) 521-4510"
+    )
+    assert trim_reply(text) == Trimmed(
+        "Friday works.\n\nBest regards,\nMichael Ward", quoted=False, signature=True
+    )
+    no_name = "Friday works.\n\nBest regards,\n--\nSummit Roofing & Restoration | (513) 521-4510"
+    assert trim_reply(no_name) == Trimmed("Friday works.\n\nBest regards,", quoted=False, signature=True)
+    signed = "Friday works.\n\nBest, Mike\n--\nMichael Ward\nProject Manager"
+    assert trim_reply(signed) == Trimmed("Friday works.\n\nBest, Mike", quoted=False, signature=True)
+
+
 def test_quote_below_signature_delimiter_sets_both_flags():
     text = "Ok.\n--\nBob\n\nOn Mon, Jan 5, 2026 at 10:00 AM Diana wrote:\n> hi"
     assert trim_reply(text) == Trimmed("Ok.", quoted=True, signature=True)
