@@ -38,7 +38,10 @@ def _mapped(timeout_error: type[Exception], os_error: type[Exception]) -> Iterat
     try:
         yield
     except TimeoutError as exc:
-        raise timeout_error(str(exc) or "timed out") from exc
+        # asyncio.timeout's has no errno; the kernel's ETIMEDOUT on a live connection is a broken
+        # connection, not our deadline.
+        error = timeout_error if exc.errno is None else os_error
+        raise error(str(exc) or "timed out") from exc
     except (OSError, EOFError) as exc:  # ssl.SSLError is an OSError
         raise os_error(str(exc) or type(exc).__name__) from exc
 
@@ -62,7 +65,12 @@ class AsyncioStream(AsyncNetworkStream):
                 await self._writer.drain()
 
     async def aclose(self) -> None:
-        self._writer.close()
+        if self._writer.get_extra_info("ssl_object") is not None:
+            # Like anyio's non-standard-compatible TLS close: no close_notify exchange that could
+            # keep the socket open for the peer's answer (asyncio waits up to 30 s for it).
+            self._writer.transport.abort()
+        else:
+            self._writer.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
@@ -78,10 +86,16 @@ class AsyncioStream(AsyncNetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":
-            # The stream reads eagerly: an idle connection the server closed shows as EOF here,
-            # not (only) on the socket.
+            # The stream reads eagerly: what an idle connection received (an unsolicited 408, the
+            # server's EOF) is in the reader's buffer, not (only) on the socket. Either makes the
+            # connection unfit for reuse, as a readable socket does for httpcore2.
             sock = self._writer.get_extra_info("socket")
-            return self._reader.at_eof() or self._writer.transport.is_closing() or is_socket_readable(sock)
+            return (
+                bool(getattr(self._reader, "_buffer", b""))
+                or self._reader.at_eof()
+                or self._writer.transport.is_closing()
+                or is_socket_readable(sock)
+            )
         if info in ("ssl_object", "socket"):
             return self._writer.get_extra_info(info)
         if info == "client_addr":
@@ -108,11 +122,19 @@ class AsyncioBackend(AsyncNetworkBackend):
         with _mapped(httpcore2.ConnectTimeout, httpcore2.ConnectError):
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
-                    host, port, local_addr=(local_address, 0) if local_address else None, limit=_STREAM_LIMIT
+                    host,
+                    port,
+                    local_addr=(local_address, 0) if local_address else None,
+                    limit=_STREAM_LIMIT,
+                    happy_eyeballs_delay=0.25,  # a dead IPv6 route must not eat the connect timeout
                 )
-        sock = writer.get_extra_info("socket")
-        for option in socket_options or ():  # asyncio already sets TCP_NODELAY
-            sock.setsockopt(*option)
+            try:
+                sock = writer.get_extra_info("socket")
+                for option in socket_options or ():  # asyncio already sets TCP_NODELAY
+                    sock.setsockopt(*option)
+            except BaseException:
+                writer.transport.abort()
+                raise
         return AsyncioStream(reader, writer)
 
     async def connect_unix_socket(

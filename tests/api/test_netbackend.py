@@ -10,6 +10,7 @@ import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import httpcore2
 import httpx2
 import pytest
 import trustme
@@ -146,3 +147,37 @@ async def test_an_idle_connection_the_server_closed_is_not_reused():
         await asyncio.sleep(0.2)  # the close has arrived
         assert (await client.get(url)).text == "ok"  # a new connection, not a failed reuse
     assert served == 2
+
+
+async def test_an_idle_connection_that_received_data_is_not_reused():
+    """An unsolicited answer on an idle keep-alive connection (a server's 408 before it gives up)
+    sits in the stream's buffer: the next request must not read it as its own answer."""
+    served = 0
+
+    async def answer_then_408(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal served
+        await reader.readuntil(b"\r\n\r\n")
+        served += 1
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.03)
+        writer.write(b"HTTP/1.1 408 Request Timeout\r\nContent-Length: 0\r\n\r\n")  # not closed
+        await writer.drain()
+        await asyncio.sleep(1)
+
+    async with raw_server(answer_then_408) as url, fast_client(timeout=5) as client:
+        assert (await client.get(url)).status_code == 200
+        await asyncio.sleep(0.2)  # the 408 has arrived and been buffered
+        assert (await client.get(url)).status_code == 200
+    assert served == 2
+
+
+def test_our_deadline_is_a_timeout_but_a_kernel_etimedout_is_a_broken_connection():
+    import errno
+
+    from hyperrep_mcp.api.netbackend import _mapped
+
+    with pytest.raises(httpcore2.ReadTimeout), _mapped(httpcore2.ReadTimeout, httpcore2.ReadError):
+        raise TimeoutError
+    with pytest.raises(httpcore2.ReadError), _mapped(httpcore2.ReadTimeout, httpcore2.ReadError):
+        raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
