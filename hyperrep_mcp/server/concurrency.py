@@ -17,8 +17,8 @@ async def gather(*calls: Callable[[], Awaitable[Any]]) -> list[Any]:
     The first call runs in the current task once the others are started: one task fewer per
     gather (a task costs about as much as a cached lookup), and none for a single call.
     """
-    if len(calls) == 1:
-        return [await calls[0]()]
+    if len(calls) <= 1:
+        return [await call() for call in calls]
     results: list[Any] = [None] * len(calls)
 
     async def run(i: int, call: Callable[[], Awaitable[Any]]) -> None:

@@ -150,7 +150,8 @@ async def list_contacts(
 
     def suggested(kept: int) -> list[str]:
         # Only one contact makes the next call obvious; with several, any pick would be a guess.
-        return state.available([call("get_contact", contact_id=views[0].contact_id)]) if kept == 1 else []
+        one = kept == 1 and len(views) == 1  # not one of several that the text budget cut down to one
+        return state.available([call("get_contact", contact_id=views[0].contact_id)]) if one else []
 
     line = records.contact_brief_line if brief else records.contact_line
     text, kept = fit(header, [line(v) for v in views], footer, state.settings.max_output_chars)
