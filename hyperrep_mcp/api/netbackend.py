@@ -119,6 +119,12 @@ class AsyncioBackend(AsyncNetworkBackend):
     ) -> AsyncNetworkStream:
         if not _on_asyncio():
             return await self._fallback.connect_tcp(host, port, timeout, local_address, socket_options)
+        options: dict[str, Any] = {}
+        if type(asyncio.get_running_loop()).__module__.startswith("asyncio."):
+            # A dead IPv6 route must not eat the connect timeout. The standard loop races the
+            # addresses only when asked; uvloop (which uvicorn picks when installed) has no such
+            # option and refuses it.
+            options["happy_eyeballs_delay"] = 0.25
         with _mapped(httpcore2.ConnectTimeout, httpcore2.ConnectError):
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
@@ -126,7 +132,7 @@ class AsyncioBackend(AsyncNetworkBackend):
                     port,
                     local_addr=(local_address, 0) if local_address else None,
                     limit=_STREAM_LIMIT,
-                    happy_eyeballs_delay=0.25,  # a dead IPv6 route must not eat the connect timeout
+                    **options,
                 )
             try:
                 sock = writer.get_extra_info("socket")

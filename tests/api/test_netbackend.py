@@ -181,3 +181,29 @@ def test_our_deadline_is_a_timeout_but_a_kernel_etimedout_is_a_broken_connection
         raise TimeoutError
     with pytest.raises(httpcore2.ReadError), _mapped(httpcore2.ReadTimeout, httpcore2.ReadError):
         raise TimeoutError(errno.ETIMEDOUT, "Connection timed out")
+
+
+# --- uvloop: uvicorn runs on it whenever it is installed ------------------------------------------
+
+try:
+    import uvloop
+except ImportError:  # Windows: uvloop does not exist there (elsewhere it is a dev dependency)
+    uvloop = None
+
+
+@pytest.mark.skipif(uvloop is None, reason="uvloop is not installed (Windows)")
+def test_the_api_client_and_tls_work_on_uvloop(sandbox: RunningSandbox, tls_server: tuple[str, trustme.CA]):
+    url, ca = tls_server
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+
+    async def main() -> None:
+        assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+        async with HyperRepClient(SANDBOX_KEY, base_url=sandbox.url) as api:
+            assert len(await api.list_organizations()) >= 3
+            assert isinstance(backend_of(api._http), AsyncioBackend)
+        async with fast_client(verify=context) as client:
+            assert (await client.get(f"{url}/ping")).json() == {"pong": True}
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
