@@ -107,13 +107,17 @@ def contact_brief_line(v: ContactView) -> str:
 
 
 def conversation_view(
-    c: Conversation, *, contact: Contact | None = None, detailed: bool = False
+    c: Conversation, *, contact: Contact | None = None, detailed: bool = False, with_contact: bool = True
 ) -> ConversationView:
+    """`with_contact=False` leaves out who the conversation is with (inside that contact's own view,
+    where every conversation would repeat the same 120-character ID)."""
     extras = c.extra_fields()
     return ConversationView(
         conversation_id=c.conversation_id,
-        contact_id=c.contact_id,
-        contact_name=_clean(contact.name or contact.email or contact.phone_number) if contact else None,
+        contact_id=c.contact_id if with_contact else None,
+        contact_name=_clean(contact.name or contact.email or contact.phone_number)
+        if contact and with_contact
+        else None,
         folder=c.folder,
         is_read=c.is_read,
         start_at=iso_z(c.start_at),

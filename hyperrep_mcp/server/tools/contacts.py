@@ -214,7 +214,10 @@ async def get_contact(
         page.data if page else [], key=lambda c: c.last_activity_at or c.start_at or EPOCH, reverse=True
     )
     shown = convs[:RECENT_CONVERSATIONS] if not detailed else convs
-    conv_views = [records.conversation_view(c, contact=contact, detailed=detailed) for c in shown]
+    # The contact is the top of this view: concise conversations do not repeat who they are with.
+    conv_views = [
+        records.conversation_view(c, contact=contact, detailed=detailed, with_contact=detailed) for c in shown
+    ]
     more = bool(page and (page.next_cursor or len(convs) > len(shown)))
 
     header = f"Contact in {organization.name}: {records.contact_line(view)[2:]}"
