@@ -134,9 +134,9 @@ class Checked:
 
 def window_slices(window: DateWindow, now: datetime) -> list[DateWindow]:
     """The window in half days (at most MAX_PARTITIONS, then longer), oldest first. When it ends at
-    the present, its newest slice is cut in quarters (3 more requests): conversations are listed by their last activity, and
-    the ones still going pile up in the last hours (a page of 100 overflowing there would cost a
-    second, sequential round trip)."""
+    the present, its newest slice is cut in quarters (3 more requests): conversations are listed by
+    their last activity, and the ones still going pile up in the last hours (a page of 100
+    overflowing there would cost a second, sequential round trip)."""
     halves = max(1, math.ceil(window.length / timedelta(hours=12)))
     parts = min(MAX_PARTITIONS, halves)
     step = window.length / parts
