@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import bisect
 from datetime import datetime
 from typing import Any
 
@@ -15,14 +16,9 @@ from hyperrep_mcp.sandbox.dataset import OrgData
 
 
 def response_rate(org: OrgData, start: datetime, end: datetime) -> dict[str, Any]:
-    received = responded = 0
-    for conversation_id in org.conversations:
-        first_inbound, last_outbound = org.first_inbound_and_last_outbound(conversation_id)
-        if first_inbound is None or not start <= first_inbound < end:
-            continue
-        received += 1
-        if last_outbound is not None and last_outbound > first_inbound:
-            responded += 1
+    times, answered = org.received_and_answered()  # an index, like a real API's database has
+    lo, hi = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
+    received, responded = hi - lo, answered[hi] - answered[lo]
     return {
         "numConversationsRespondedTo": responded,
         "numConversationsReceived": received,

@@ -103,6 +103,12 @@ class OrgData:
         default=None, init=False, repr=False, compare=False
     )
 
+    # Each conversation's (first inbound, answered after it?) sorted by first inbound, and the
+    # `conversations` version it was built at: a response rate is then two bisections and a sum.
+    _by_first_inbound: tuple[int, list[datetime], list[int]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
     def __post_init__(self) -> None:
         if not isinstance(self.conversations, VersionedDict):
             self.conversations = VersionedDict(self.conversations)
@@ -157,6 +163,24 @@ class OrgData:
             convs.sort(key=lambda c: c.last_activity_at, reverse=True)
             self._by_activity = (version, convs)
         return self._by_activity[1]
+
+    def received_and_answered(self) -> tuple[list[datetime], list[int]]:
+        """First-inbound times, ascending, and a running count of the answered ones (answered[i] =
+        how many of the first i were answered): what the response-rate metric needs, per write."""
+        assert isinstance(self.conversations, VersionedDict)
+        version = self.conversations.version
+        if self._by_first_inbound is None or self._by_first_inbound[0] != version:
+            pairs = []
+            for conversation_id in self.conversations:
+                first_in, last_out = self.first_inbound_and_last_outbound(conversation_id)
+                if first_in is not None:
+                    pairs.append((first_in, last_out is not None and last_out > first_in))
+            pairs.sort(key=lambda p: p[0])
+            answered = [0]
+            for _, was_answered in pairs:
+                answered.append(answered[-1] + was_answered)
+            self._by_first_inbound = (version, [at for at, _ in pairs], answered)
+        return self._by_first_inbound[1], self._by_first_inbound[2]
 
     def first_inbound_and_last_outbound(
         self, conversation_id: str
