@@ -21,7 +21,7 @@ from hyperrep_mcp.config import ConfigError, Settings
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
-from hyperrep_mcp.server.schema import fast_output_schema
+from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tooling import HyperRepTool
 
@@ -154,23 +154,6 @@ async def expired_confirmation_as_tool_error(ctx: Any, call_next: Any) -> Any:
         raise
 
 
-def _refuse_required_nullable(tool: str, schema: Any) -> None:
-    """Structured content is dumped with exclude_none, so a required field holding None would
-    vanish and every client would reject the result. No view may declare one."""
-    if isinstance(schema, list):
-        for item in schema:
-            _refuse_required_nullable(tool, item)
-        return
-    if not isinstance(schema, dict):
-        return
-    for name in schema.get("required", ()):
-        prop = (schema.get("properties") or {}).get(name, {})
-        if isinstance(prop, dict) and {"type": "null"} in prop.get("anyOf", []):
-            raise TypeError(f"{tool}: output field {name!r} is required but may be None; give it a default")
-    for value in schema.values():
-        _refuse_required_nullable(tool, value)
-
-
 def _install_before_state_boundary(server: MCPServer, middleware: Any) -> None:
     chain = server.middleware
     index = next((i for i, m in enumerate(chain) if isinstance(m, RequestStateBoundary)), len(chain))
@@ -196,7 +179,7 @@ def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepToo
     tool.ignored = hidden
     meta = tool.fn_metadata
     if meta.output_schema is not None:
-        _refuse_required_nullable(name, meta.output_schema)
+        refuse_required_nullable(name, meta.output_schema)
         meta.output_schema = fast_output_schema(meta.output_schema)
         # Every handler returns a CallToolResult whose structured content is the dump of the very
         # model the schema describes; the SDK would validate that dict against the model again on

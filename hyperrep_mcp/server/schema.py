@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fast_output_schema"]
+__all__ = ["fast_output_schema", "refuse_required_nullable"]
 
 _NULL = {"type": "null"}
 # Keywords that take no part in validation.
@@ -55,6 +55,23 @@ def fast_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
     if kept:
         out["$defs"] = kept
     return out
+
+
+def refuse_required_nullable(tool: str, schema: Any) -> None:
+    """Structured content is dumped with exclude_none, so a required field holding None would
+    vanish and every client would reject the result. No view may declare one."""
+    if isinstance(schema, list):
+        for item in schema:
+            refuse_required_nullable(tool, item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for name in schema.get("required", ()):
+        prop = (schema.get("properties") or {}).get(name, {})
+        if isinstance(prop, dict) and {"type": "null"} in prop.get("anyOf", []):
+            raise TypeError(f"{tool}: output field {name!r} is required but may be None; give it a default")
+    for value in schema.values():
+        refuse_required_nullable(tool, value)
 
 
 def _local(ref: str) -> str | None:

@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from mcp import Client
 from pydantic import BaseModel, Field
 
-from hyperrep_mcp.server.schema import fast_output_schema
+from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable
 
 
 class Window(BaseModel):
@@ -142,11 +142,9 @@ async def test_every_published_output_schema_is_flat_and_nulls_only_where_requir
 
 
 def test_a_view_with_a_required_nullable_field_is_refused_at_build():
-    from hyperrep_mcp.server.app import _refuse_required_nullable
-
     class Bad(BaseModel):
         inner: Item  # Item.label is required and nullable: exclude_none would drop it
 
     with pytest.raises(TypeError, match="'label' is required but may be None"):
-        _refuse_required_nullable("t", Bad.model_json_schema())
-    _refuse_required_nullable("t", Window.model_json_schema())  # optional nullable fields are fine
+        refuse_required_nullable("t", Bad.model_json_schema())
+    refuse_required_nullable("t", Window.model_json_schema())  # optional nullable fields are fine
