@@ -626,8 +626,8 @@ def _strip_sign_off_block(lines: list[str]) -> bool:
 
 
 def _keep_signer(body: list[str], signature: list[str]) -> None:
-    """ "Best regards," followed by a `--` signature that opens with a name: keep the name, so the
-    message ends "Best regards,\nMichael Ward" instead of a sign-off addressed to nobody."""
+    """A bare sign-off ("Best regards,") before a `--` signature that opens with a name keeps that
+    name, so the message does not end with a sign-off addressed to nobody."""
     last = _last_content(body)
     if last < 0:
         return
