@@ -461,6 +461,19 @@ async def test_thread_says_when_the_customer_wrote_last(client: Client, sandbox:
     assert "Message text is written by customers" in text_of(result)
 
 
+async def test_thread_asks_for_the_contact_while_the_messages_still_load(fresh: RunningSandbox):
+    # The contact is known from the conversation's details alone: waiting for the (slow, big)
+    # messages page too would add a round trip to every thread.
+    cid = fresh.sandbox.data.fixtures.diana_email_conversation_id
+    fresh.sandbox.faults.script("slow", times=1, delay_s=1.0, path_contains="/messages")
+    async with connect(fresh) as client:
+        result = await call(client, "get_conversation_thread", conversation_id=cid)
+    contact_id = org_of(fresh).conversations[cid].contact_id
+    assert result.structured_content["contact"]["contact_id"] == contact_id
+    arrived = {r.path.rsplit("/", 1)[-1]: r.at for r in fresh.sandbox.requests}
+    assert arrived[contact_id] - arrived["messages"] < 0.5  # sent before the messages answered
+
+
 async def test_thread_without_conversation_detail_names_the_customer_from_their_messages(
     sandbox_factory: Callable[..., RunningSandbox],
 ):

@@ -11,11 +11,11 @@ from pydantic import Field
 from hyperrep_mcp.api import EndpointMissingError
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Conversation, Message, ResponseDraft
+from hyperrep_mcp.api.models import Contact, Conversation, Message, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
 from hyperrep_mcp.render.text import strip_invisible
-from hyperrep_mcp.render.views import ConversationsOut, ConversationView, ThreadOut, Window
+from hyperrep_mcp.render.views import ConversationsOut, ConversationView, MessageView, ThreadOut, Window
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import tool_result
@@ -27,6 +27,7 @@ from hyperrep_mcp.server.tools.common import (
     OrganizationId,
     ResponseFormat,
     StartDate,
+    Walk,
     app,
     company_map,
     contact_names,
@@ -228,27 +229,30 @@ async def get_conversation_thread(
         pending = [d for d in page.data if d.status == "saved"] or page.data
         return max(pending, key=lambda d: d.created_at or EPOCH) if pending else None
 
+    async def conversation_and_contact() -> tuple[Conversation | None, Contact | None]:
+        # The critical path: the contact is known only from the conversation's details, so they are
+        # asked for first and the contact as soon as they arrive, while the messages still load.
+        conv = await conversation()
+        contact = await state.contact(org, conv.contact_id) if conv and conv.contact_id else None
+        return conv, contact
+
+    async def messages_in_order() -> tuple[Walk[Message], list[Message], list[MessageView]]:
+        found = await walk(fetch, cursor, limit=limit, page_size=limit)
+        messages = sorted(found.items, key=lambda m: m.timestamp or EPOCH)
+        # Rendering the bodies is the call's biggest CPU cost: done here, it overlaps the contact.
+        return found, messages, [state.rendered_message(m, detailed=detailed) for m in messages]
+
     with explain_not_found(
         f"No conversation with conversation_id={conversation_id} in this organization. "
         "Find conversations with inbox_overview, list_conversations or get_contact."
     ):
-        found, conv, draft, companies, organization = await gather(
-            lambda: walk(fetch, cursor, limit=limit, page_size=limit),
-            conversation,
+        (conv, contact), (found, messages, msg_views), draft, companies, organization = await gather(
+            conversation_and_contact,
+            messages_in_order,
             pending_draft,
             lambda: company_map(state, org),  # cached; fetched alongside so naming costs no round trip
             lambda: org_ref(state, org),
         )
-    messages: list[Message] = sorted(found.items, key=lambda m: m.timestamp or EPOCH)
-
-    async def contact_of_conversation():
-        return await state.contact(org, conv.contact_id) if conv and conv.contact_id else None
-
-    async def render_messages():
-        return [state.rendered_message(m, detailed=detailed) for m in messages]
-
-    # The contact is known only from the conversation's details: render the bodies while it loads.
-    contact, msg_views = await gather(contact_of_conversation, render_messages)
     conv_view = records.conversation_view(
         conv or Conversation(conversation_id=conversation_id), contact=contact, detailed=detailed
     )
