@@ -256,8 +256,13 @@ class HyperRepClient:
     async def _send_once(
         self, method: str, path: str, query: dict[str, Any], body: Any, what: str, wait_s: float
     ) -> Any:
+        # One URL, parsed once: given a relative path and params, httpx2 parses and re-validates
+        # the URL three times, character by character (~0.1 ms a request with our long IDs).
+        url = httpx2.URL(
+            f"{self.base_url}{path}?{httpx2.QueryParams(query)}" if query else self.base_url + path
+        )
         try:
-            resp = await self._http.request(method, path, params=query, json=body, timeout=wait_s)
+            resp = await self._http.request(method, url, json=body, timeout=wait_s)
         except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
             raise e.UnreachableError(
                 f"Could not reach HyperRep at {self.base_url} ({what}). Check HYPERREP_BASE_URL and "
