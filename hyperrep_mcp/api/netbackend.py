@@ -7,7 +7,8 @@ dict of socket attributes. Measured in bench/ terms on the 2-core VM (zero-laten
 25 concurrent requests 42 ms -> 24 ms of CPU, one request 1.19 -> 0.98 ms. h11, the pool, keep-alive,
 timeouts and the httpx2 API above are unchanged; only connect/read/write/TLS are asyncio's own.
 
-Outside asyncio (trio), the anyio backend is used as before.
+Outside asyncio (trio), the anyio backend is used as before. `install` also tells the pool when
+the API turns down HTTP/2 at the TLS handshake, so that it stops queueing requests for it.
 """
 
 # The `timeout` parameters are httpcore2's backend interface, not ours to change.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import httpcore2
@@ -47,9 +48,15 @@ def _mapped(timeout_error: type[Exception], os_error: type[Exception]) -> Iterat
 
 
 class AsyncioStream(AsyncNetworkStream):
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        on_tls: Callable[[str | None], None] | None = None,
+    ) -> None:
         self._reader = reader
         self._writer = writer
+        self._on_tls = on_tls
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         with _mapped(httpcore2.ReadTimeout, httpcore2.ReadError):
@@ -82,6 +89,9 @@ class AsyncioStream(AsyncNetworkStream):
         except BaseException:
             self._writer.close()
             raise
+        if self._on_tls is not None:
+            ssl_object = self._writer.get_extra_info("ssl_object")
+            self._on_tls(ssl_object.selected_alpn_protocol() if ssl_object is not None else None)
         return self
 
     def get_extra_info(self, info: str) -> Any:
@@ -106,8 +116,10 @@ class AsyncioStream(AsyncNetworkStream):
 
 
 class AsyncioBackend(AsyncNetworkBackend):
-    def __init__(self) -> None:
+    def __init__(self, on_tls: Callable[[str | None], None] | None = None) -> None:
+        """`on_tls` hears the protocol each TLS handshake agreed (ALPN), before any request is sent."""
         self._fallback = AnyIOBackend()
+        self._on_tls = on_tls
 
     async def connect_tcp(
         self,
@@ -141,7 +153,7 @@ class AsyncioBackend(AsyncNetworkBackend):
             except BaseException:
                 writer.transport.abort()
                 raise
-        return AsyncioStream(reader, writer)
+        return AsyncioStream(reader, writer, self._on_tls)
 
     async def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[SOCKET_OPTION] | None = None
@@ -165,8 +177,22 @@ def _on_asyncio() -> bool:
 
 def install(pool: object) -> bool:
     """Put the asyncio backend under an httpcore2 connection pool (httpx2's default transport
-    keeps one as `_pool`). Returns False, changing nothing, if the pool is not one we know."""
+    keeps one as `_pool`). Returns False, changing nothing, if the pool is not one we know.
+
+    A pool that offers HTTP/2 lets concurrent requests wait for a connection still being made, in
+    the hope of sharing it. When the server answers HTTP/1.1 instead, each waiting request is turned
+    away and tried again, and a pool still offering HTTP/2 would pile the rest onto the next new
+    connection, and so on: 25 requests on 5-18 connections instead of 25. The first handshake that
+    agrees on HTTP/1.1 therefore stops the offer for this pool (one origin: the API's).
+    """
     if type(pool) is not httpcore2.AsyncConnectionPool or not hasattr(pool, "_network_backend"):
         return False
-    pool._network_backend = AsyncioBackend()
+    on_tls = None
+    if getattr(pool, "_http2", False):
+
+        def on_tls(protocol: str | None) -> None:
+            if protocol != "h2":
+                pool._http2 = False
+
+    pool._network_backend = AsyncioBackend(on_tls)
     return True
