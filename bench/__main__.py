@@ -14,11 +14,11 @@ from typing import Any
 
 import anyio
 
-from . import coldstart, depth, http_load, memory, overhead, report, tokens
+from . import coldstart, depth, http_load, memory, overhead, report, tls, tokens
 from .servers import quiet_logging
 from .upstream import SandboxProcess
 
-PHASES = ("depth", "tokens", "overhead", "http", "memory", "coldstart")
+PHASES = ("depth", "tls", "tokens", "overhead", "http", "memory", "coldstart")
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.json"
 
 
@@ -65,6 +65,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 results["depth"] = await depth.run(
                     slow, slow.data, latency_ms=args.latency_ms, rounds=args.rounds
                 )
+        if "tls" in args.phases:
+            progress(f"cold fan-out over HTTPS at L = {args.latency_ms:g} ms, HTTP/2 and HTTP/1.1 ...")
+            results["tls"] = await tls.run(latency_ms=args.latency_ms, rounds=args.rounds)
         if "tokens" in args.phases:
             progress("token efficiency ...")
             results["tokens"] = await tokens.run(fast, data, sample_threads=args.sample_threads)

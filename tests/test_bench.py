@@ -13,7 +13,7 @@ import httpx2
 import pytest
 from mcp import Client
 
-from bench import coldstart, depth, http_load, memory, overhead, tokens
+from bench import coldstart, depth, http_load, memory, overhead, tls, tokens
 from bench.servers import build_ours, prime, text_of
 from bench.upstream import API_KEY, LOG_PATH, BenchData, SandboxProcess, Seen, build_app, critical_path
 from hyperrep_mcp.api import HyperRepClient
@@ -176,3 +176,14 @@ async def test_thread_fixture_is_readable_through_our_server(upstream: SandboxPr
         )
     assert not result.is_error, text_of(result)
     assert len(result.structured_content["messages"]) == data.long_thread_messages == 12
+
+
+async def test_tls_fan_out_counts_connections_per_protocol() -> None:
+    result = await tls.run(latency_ms=20, requests=6, rounds=1)
+    seen = {(row["server"], row["client"]): row["connections"] for row in result["rows"]}
+    assert seen == {
+        ("HTTP/2 and HTTP/1.1", "ours: HTTP/2 offered"): 1,
+        ("HTTP/2 and HTTP/1.1", "HTTP/1.1 only"): 6,
+        ("HTTP/1.1 only", "ours: HTTP/2 offered"): 6,
+        ("HTTP/1.1 only", "HTTP/1.1 only"): 6,
+    }
