@@ -12,12 +12,29 @@ Starlette, and uvicorn for :func:`serve`.
 
 from __future__ import annotations
 
-from hyperrep_mcp.sandbox.app import create_app
-from hyperrep_mcp.sandbox.config import SandboxConfig
-from hyperrep_mcp.sandbox.errors import Messages
-from hyperrep_mcp.sandbox.fault_responses import DroppedConnection
-from hyperrep_mcp.sandbox.faults import FAULT_KINDS, FaultPlan
-from hyperrep_mcp.sandbox.state import RequestRecord, Sandbox
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hyperrep_mcp.sandbox.app import create_app
+    from hyperrep_mcp.sandbox.config import SandboxConfig
+    from hyperrep_mcp.sandbox.errors import Messages
+    from hyperrep_mcp.sandbox.fault_responses import DroppedConnection
+    from hyperrep_mcp.sandbox.faults import FAULT_KINDS, FaultPlan
+    from hyperrep_mcp.sandbox.state import RequestRecord, Sandbox
+
+# Loaded on first use: `hyperrep-mcp --demo` needs only SandboxConfig at start-up, and the app,
+# its data model and generator cost ~40 ms to import (the sandbox itself is built on the first call).
+_HOMES = {
+    "FAULT_KINDS": "faults",
+    "DroppedConnection": "fault_responses",
+    "FaultPlan": "faults",
+    "Messages": "errors",
+    "RequestRecord": "state",
+    "Sandbox": "state",
+    "SandboxConfig": "config",
+    "create_app": "app",
+}
 
 __all__ = [
     "FAULT_KINDS",
@@ -30,6 +47,15 @@ __all__ = [
     "create_app",
     "serve",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
 
 
 def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
