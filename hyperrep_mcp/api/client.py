@@ -29,7 +29,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx2
-import stamina
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -226,6 +225,8 @@ class HyperRepClient:
                 return exc.retryable
             # A create is retried only when it certainly never reached the API.
             return isinstance(exc, e.UnreachableError)
+
+        import stamina  # with tenacity ~15 ms to import: the first request pays it, not start-up
 
         attempts = 0
         try:
