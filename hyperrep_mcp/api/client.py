@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.hyperrep.ai"
 API_PREFIX = "/api/v2/organizations"
+# How long an idle connection is kept for the next call. An assistant thinks for seconds between
+# tool calls: with httpx2's default of 5 s nearly every call would connect (and shake hands over
+# TLS) again. Under the 60 s idle timeout common to load balancers; a connection the server closed
+# sooner is noticed before use and replaced.
+KEEPALIVE_S = 55.0
 MAX_LIMIT = 100
 # Waiting longer than this for a Retry-After is worse than telling the caller to come back later.
 MAX_RETRY_AFTER_S = 20.0
@@ -158,7 +163,9 @@ class HyperRepClient:
                 timeout=httpx2.Timeout(self.timeout),
                 transport=self._transport,
                 limits=httpx2.Limits(
-                    max_connections=self._max_connections, max_keepalive_connections=self._max_connections
+                    max_connections=self._max_connections,
+                    max_keepalive_connections=self._max_connections,
+                    keepalive_expiry=KEEPALIVE_S,
                 ),
                 verify=self._ssl_context or _tls_context(),
                 follow_redirects=False,

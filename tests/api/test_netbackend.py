@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from starlette.routing import Route
 
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.api import errors as e
+from hyperrep_mcp.api.client import KEEPALIVE_S
 from hyperrep_mcp.api.netbackend import AsyncioBackend, install
 from tests.support import SANDBOX_KEY, RunningSandbox, UvicornThread
 
@@ -199,3 +201,30 @@ def test_the_api_client_and_tls_work_on_uvloop(sandbox: RunningSandbox, tls_serv
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main())
+
+
+class _Clock:
+    """time.monotonic() moved forward at will: idle time without waiting for it."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+
+async def test_an_idle_connection_is_kept_for_the_next_call_seconds_later(
+    sandbox: RunningSandbox, monkeypatch: pytest.MonkeyPatch
+):
+    clock = _Clock()
+    monkeypatch.setattr(httpcore2._async.http11, "time", clock)  # the pool's keep-alive clock
+    async with HyperRepClient(SANDBOX_KEY, base_url=sandbox.url) as api:
+        pool = api._http._transport._pool  # type: ignore[attr-defined]
+        await api.list_organizations()
+        (first,) = pool.connections
+        clock.offset += 30  # an assistant thinking between two calls
+        await api.list_organizations()
+        assert pool.connections == [first]
+        clock.offset += KEEPALIVE_S + 1
+        await api.list_organizations()
+        assert first not in pool.connections
