@@ -171,7 +171,7 @@ class HyperRepClient:
                 follow_redirects=False,
                 # Offered, not required (TLS ALPN): where the API speaks HTTP/2, a call's concurrent
                 # requests share one connection instead of a TLS handshake each (a cold 25-request
-                # fan-out: 75 -> 41 ms of CPU and one handshake instead of 25, bench/RESULTS.md).
+                # fan-out: ~80 -> ~45 ms of client CPU, one handshake instead of 25; bench/RESULTS.md).
                 http2=self._transport is None,
             )
             if self._transport is None:  # proxies from the environment keep their own transports

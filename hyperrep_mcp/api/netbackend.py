@@ -182,7 +182,7 @@ def install(pool: object) -> bool:
     A pool that offers HTTP/2 lets concurrent requests wait for a connection still being made, in
     the hope of sharing it. When the server answers HTTP/1.1 instead, each waiting request is turned
     away and tried again, and a pool still offering HTTP/2 would pile the rest onto the next new
-    connection, and so on: 25 requests on 5-18 connections instead of 25. The first handshake that
+    connection, and so on: 25 requests on 17-22 connections instead of 25. The first handshake that
     agrees on HTTP/1.1 therefore stops the offer for this pool (one origin: the API's).
     """
     if type(pool) is not httpcore2.AsyncConnectionPool or not hasattr(pool, "_network_backend"):
