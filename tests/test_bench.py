@@ -179,7 +179,8 @@ async def test_thread_fixture_is_readable_through_our_server(upstream: SandboxPr
 
 
 async def test_tls_fan_out_counts_connections_per_protocol() -> None:
-    result = await tls.run(latency_ms=20, requests=6, rounds=1)
+    # A latency that outlasts six TLS handshakes: no answer comes back before every connection is made.
+    result = await tls.run(latency_ms=200, requests=6, rounds=1)
     seen = {(row["server"], row["client"]): row["connections"] for row in result["rows"]}
     assert seen == {
         ("HTTP/2 and HTTP/1.1", "ours: HTTP/2 offered"): 1,
