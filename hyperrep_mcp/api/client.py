@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
+import anyio
 import httpx2
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -59,6 +60,8 @@ API_PREFIX = "/api/v2/organizations"
 # sooner is noticed before use and replaced.
 KEEPALIVE_S = 55.0
 MAX_LIMIT = 100
+# A connect that times out at `wait_s` reports itself before the whole request's bound does.
+_CONNECT_FIRST_S = 0.05
 # Waiting longer than this for a Retry-After is worse than telling the caller to come back later.
 MAX_RETRY_AFTER_S = 20.0
 
@@ -276,7 +279,19 @@ class HyperRepClient:
             f"{self.base_url}{path}?{httpx2.QueryParams(query)}" if query else self.base_url + path
         )
         try:
-            resp = await self._http.request(method, url, json=body, timeout=wait_s)
+            # The wait for the answer is bounded by cancelling this request alone, not by httpcore2's
+            # read timeout: on HTTP/2 that gives up the whole connection, and fails every request in
+            # flight on it (tests/api/test_http2.py). Connecting keeps its own timeout, a moment
+            # shorter, so an unreachable API is still said to be unreachable.
+            with anyio.fail_after(wait_s + _CONNECT_FIRST_S):
+                resp = await self._http.request(
+                    method, url, json=body, timeout=httpx2.Timeout(wait_s, read=None)
+                )
+        except TimeoutError as exc:
+            raise e.UpstreamTimeoutError(
+                f"HyperRep did not answer within {wait_s:.0f} s ({what}). Retry later; if it keeps "
+                "happening, raise HYPERREP_TIMEOUT."
+            ) from exc
         except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
             raise e.UnreachableError(
                 f"Could not reach HyperRep at {self.base_url} ({what}). Check HYPERREP_BASE_URL and "

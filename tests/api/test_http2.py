@@ -160,6 +160,48 @@ async def test_writes_errors_and_retries_over_http2(server: HypercornThread, cer
     assert server.seen.versions() == {"2"}
 
 
+@pytest.mark.parametrize("server", [["h2", "http/1.1"]], indirect=True)
+async def test_big_answers_at_once_share_one_connection(server: HypercornThread, certs):
+    org, _ = contact_ids(server, 0)
+    data = server.app.state.sandbox.data.org(org)
+    async with client_for(server, certs) as api:
+        # Four pages of 100 at once: far more than HTTP/2's initial 64 KiB flow-control window.
+        pages = await asyncio.gather(
+            api.list_contacts(org, limit=100),
+            api.list_conversations(org, limit=100),
+            api.list_contacts(org, limit=100),
+            api.list_conversations(org, limit=100),
+        )
+        assert [c.contact_id for c in pages[0].data] == list(data.contacts)[:100]
+        assert pages[2] == pages[0] and pages[3] == pages[1] and len(pages[1].data) == 100
+    assert server.seen.versions() == {"2"}
+    assert server.seen.connections() == 1
+
+
+@pytest.mark.parametrize("server", [["h2", "http/1.1"]], indirect=True)
+async def test_a_request_that_times_out_fails_alone(server: HypercornThread, certs):
+    # httpcore2's own read timeout would give up the shared connection and fail every request in
+    # flight on it; ours cancels the one request that waited too long.
+    org, ids = contact_ids(server, 3)
+    sandbox = server.app.state.sandbox
+    async with client_for(server, certs, timeout=1.0, max_retries=0) as api:
+        await api.get_contact(org, ids[2])  # the connection exists
+        sandbox.faults.script("slow", times=1, delay_s=3.0, path_contains=ids[0])
+        sandbox.faults.script("slow", times=1, delay_s=0.6, path_contains=ids[1])
+
+        async def neighbour():  # in flight when the first one gives up, answered 0.4 s later
+            await asyncio.sleep(0.6)
+            return await api.get_contact(org, ids[1])
+
+        stalled, answered = await asyncio.gather(
+            api.get_contact(org, ids[0]), neighbour(), return_exceptions=True
+        )
+        assert isinstance(stalled, e.UpstreamTimeoutError)
+        assert not isinstance(answered, BaseException) and answered.contact_id == ids[1]
+        assert (await api.get_contact(org, ids[2])).contact_id == ids[2]
+    assert server.seen.connections() == 1  # the connection outlived the timeout
+
+
 @pytest.mark.parametrize("server", [["http/1.1"]], indirect=True)
 async def test_an_http1_server_gets_a_connection_per_concurrent_request(server: HypercornThread, certs):
     # Offering HTTP/2, the pool lets requests wait for a connection still being made; once a
