@@ -28,7 +28,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--latency-ms", type=float, default=50.0, help="upstream latency L per request for depth (50)"
     )
     p.add_argument("--rounds", type=int, default=5, help="depth: timed rounds per tool call (5)")
-    p.add_argument("--tls-rounds", type=int, default=3, help="HTTPS fan-out: timed rounds per pairing (3)")
+    p.add_argument("--tls-rounds", type=int, default=3, help="HTTPS fan-outs: timed rounds per pairing (3)")
     p.add_argument("--sample-threads", type=int, default=20, help="tokens: ordinary threads sampled (20)")
     p.add_argument("--overhead-calls", type=int, default=200, help="overhead: timed calls per variant (200)")
     p.add_argument("--http-clients", type=int, default=8, help="HTTP: concurrent clients N (8)")
@@ -69,6 +69,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         if "tls" in args.phases:
             progress(f"cold fan-out over HTTPS at L = {args.latency_ms:g} ms, HTTP/2 and HTTP/1.1 ...")
             results["tls"] = await tls.run(latency_ms=args.latency_ms, rounds=args.tls_rounds)
+            progress(f"HTTPS over a simulated network, RTT = {args.latency_ms:g} ms ...")
+            results["network"] = await tls.run_network(rtt_ms=args.latency_ms, rounds=args.tls_rounds)
         if "tokens" in args.phases:
             progress("token efficiency ...")
             results["tokens"] = await tokens.run(fast, data, sample_threads=args.sample_threads)

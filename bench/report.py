@@ -217,6 +217,34 @@ def tls_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def network_lines(r: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            row["server"],
+            row["client"],
+            row["cold_rtts"],
+            row["cold_new_connections"],
+            row["warm_rtts"],
+            row["warm_new_connections"],
+        ]
+        for row in r["rows"]
+    ]
+    head = [
+        "server offers",
+        "client offers",
+        "fresh pool: wall/RTT",
+        "its new connections",
+        "pool kept from the call before: wall/RTT",
+        "its new connections",
+    ]
+    n = r["rows"][0]["requests"] if r["rows"] else 0
+    return [
+        f"HTTPS over a simulated network — round trip (RTT) {r['rtt_ms']:g} ms, a new connection's first "
+        f"bytes one RTT more (TCP); {n} concurrent requests; median of {r['rounds']} rounds",
+        *table(head, rows),
+    ]
+
+
 def coldstart_lines(r: dict[str, Any]) -> list[str]:
     rows = [
         [row["label"], row["ours_ms"], row["bare_ms"], row["ratio"], verdict(row["pass"], "<= 1.3")]
@@ -364,6 +392,7 @@ def target_lines(items: list[dict[str, Any]]) -> list[str]:
 SECTIONS = {
     "depth": depth_lines,
     "tls": tls_lines,
+    "network": network_lines,
     "tokens": token_lines,
     "overhead": overhead_lines,
     "coldstart": coldstart_lines,

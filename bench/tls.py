@@ -1,11 +1,14 @@
-"""A cold fan-out over HTTPS, as the API is reached in production: the concurrent requests of a
-call's first contact lookups, on a fresh connection pool, against the sandbox behind hypercorn
-with latency L per request.
+"""A fan-out over HTTPS, as the API is reached in production: the concurrent requests of a call's
+contact lookups, against the sandbox behind hypercorn.
 
 Two servers (offering HTTP/2, or only HTTP/1.1) times two clients (ours, which offers HTTP/2 and
-accepts HTTP/1.1; and one that offers only HTTP/1.1), rounds interleaved. Reported: wall time,
-the client's CPU time (the server is another process), and connections opened, each one a TLS
-handshake, which over a real network also costs round trips that this loopback does not show.
+accepts HTTP/1.1; and one that offers only HTTP/1.1), rounds interleaved.
+
+`run`: on a fresh connection pool, with latency L per request (the sandbox's setting): wall time,
+the client's CPU time (the server is another process) and connections opened, each a TLS handshake.
+`run_network`: through a simulated network (bench/netsim.py: every byte waits RTT/2 each way, a new
+connection one RTT more), so handshakes cost their round trips too: wall/RTT on a fresh pool, and on
+a pool that kept the connection of the call before.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import trustme
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.api.netbackend import install
 
+from .netsim import DelayProxy
 from .upstream import API_KEY, SandboxProcess
 
 SERVERS = {"HTTP/2 and HTTP/1.1": "h2,http/1.1", "HTTP/1.1 only": "http/1.1"}
@@ -93,3 +97,60 @@ async def run(*, latency_ms: float, requests: int = 25, rounds: int = 5) -> dict
                         }
                     )
     return {"latency_ms": latency_ms, "rounds": rounds, "rows": rows}
+
+
+def _certificates(folder: str) -> tuple[str, str, ssl.SSLContext]:
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile = Path(folder) / "cert.pem", Path(folder) / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    context = ssl.create_default_context()
+    ca.configure_trust(context)
+    return str(certfile), str(keyfile), context
+
+
+async def run_network(*, rtt_ms: float, requests: int = 25, rounds: int = 3) -> dict[str, Any]:
+    rtt_s = rtt_ms / 1000
+    rows = []
+    with tempfile.TemporaryDirectory() as folder:
+        certfile, keyfile, context = _certificates(folder)
+        for server, alpn in SERVERS.items():
+            with SandboxProcess(contacts=0, thread_messages=0, tls=(certfile, keyfile, alpn)) as up:
+                assert up.data is not None
+                org = up.data.org_id
+                port = int(up.url.rsplit(":", 1)[1])
+                with DelayProxy(port, rtt_ms) as proxy_port:
+                    url = f"https://127.0.0.1:{proxy_port}"
+                    async with _client(CLIENTS[0], up.url, context) as api:
+                        ids = [c.contact_id for c in (await api.list_contacts(org, limit=requests + 1)).data]
+                    first, ids = ids[0], ids[1:]
+                    samples: dict[str, dict[str, list[float]]] = {
+                        c: {"cold": [], "warm": [], "cold_connections": [], "warm_connections": []}
+                        for c in CLIENTS
+                    }
+                    for _ in range(rounds + 1):  # the first round warms imports and the server up
+                        for name in CLIENTS:
+                            for kind in ("cold", "warm"):
+                                async with _client(name, url, context) as api:
+                                    if kind == "warm":  # the call before left one idle connection
+                                        await api.get_contact(org, first)
+                                    before = _connections(api)
+                                    wall, _, after = await _fan_out(api, org, ids)
+                                samples[name][kind].append(wall / rtt_s)
+                                samples[name][f"{kind}_connections"].append(after - before)
+                    await asyncio.sleep(0.05)  # let the clients' sockets close before the server stops
+                    for name in CLIENTS:
+                        got = {k: statistics.median(v[1:]) for k, v in samples[name].items()}
+                        rows.append(
+                            {
+                                "server": server,
+                                "client": name,
+                                "requests": len(ids),
+                                "cold_rtts": round(got["cold"], 2),
+                                "cold_new_connections": got["cold_connections"],
+                                "warm_rtts": round(got["warm"], 2),
+                                "warm_new_connections": got["warm_connections"],
+                            }
+                        )
+    return {"rtt_ms": rtt_ms, "rounds": rounds, "rows": rows}

@@ -188,3 +188,17 @@ async def test_tls_fan_out_counts_connections_per_protocol() -> None:
         ("HTTP/1.1 only", "ours: HTTP/2 offered"): 6,
         ("HTTP/1.1 only", "HTTP/1.1 only"): 6,
     }
+
+
+async def test_simulated_network_counts_new_connections_per_protocol() -> None:
+    result = await tls.run_network(rtt_ms=60, requests=4, rounds=1)
+    seen = {
+        (row["server"], row["client"]): (row["cold_new_connections"], row["warm_new_connections"])
+        for row in result["rows"]
+    }
+    assert seen == {
+        ("HTTP/2 and HTTP/1.1", "ours: HTTP/2 offered"): (1, 0),  # the kept connection carries all
+        ("HTTP/2 and HTTP/1.1", "HTTP/1.1 only"): (4, 3),
+        ("HTTP/1.1 only", "ours: HTTP/2 offered"): (4, 3),
+        ("HTTP/1.1 only", "HTTP/1.1 only"): (4, 3),
+    }
