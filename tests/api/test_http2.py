@@ -184,13 +184,14 @@ async def test_a_request_that_times_out_fails_alone(server: HypercornThread, cer
     # flight on it; ours cancels the one request that waited too long.
     org, ids = contact_ids(server, 3)
     sandbox = server.app.state.sandbox
-    async with client_for(server, certs, timeout=1.0, max_retries=0) as api:
+    # Every answer takes the fixture's 0.3 s, plus what the faults add.
+    async with client_for(server, certs, timeout=1.5, max_retries=0) as api:
         await api.get_contact(org, ids[2])  # the connection exists
-        sandbox.faults.script("slow", times=1, delay_s=3.0, path_contains=ids[0])
-        sandbox.faults.script("slow", times=1, delay_s=0.6, path_contains=ids[1])
+        sandbox.faults.script("slow", times=1, delay_s=3.0, path_contains=ids[0])  # gives up at 1.5 s
+        sandbox.faults.script("slow", times=1, delay_s=0.5, path_contains=ids[1])
 
-        async def neighbour():  # in flight when the first one gives up, answered 0.4 s later
-            await asyncio.sleep(0.6)
+        async def neighbour():  # in flight from 1.0 to 1.8 s: across the first one's timeout
+            await asyncio.sleep(1.0)
             return await api.get_contact(org, ids[1])
 
         stalled, answered = await asyncio.gather(
