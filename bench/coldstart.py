@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .upstream import API_KEY, ROOT
+from .child import ROOT
+from .upstream import API_KEY
 
 HERE = Path(__file__).resolve().parent
 INIT = {

@@ -29,7 +29,8 @@ import anyio
 import httpx2
 import psutil
 
-from .upstream import API_KEY, ROOT, BenchData
+from .child import ROOT
+from .upstream import API_KEY, BenchData
 
 PROTOCOL = "2026-07-28"
 

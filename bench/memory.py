@@ -19,8 +19,9 @@ from mcp.client.stdio import stdio_client
 
 from hyperrep_mcp.api import HyperRepClient
 
+from .child import ROOT
 from .servers import text_of
-from .upstream import API_KEY, ROOT, BenchData
+from .upstream import API_KEY, BenchData
 
 ROTATION = 40  # distinct contacts and conversations the mix cycles through
 

@@ -13,49 +13,30 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import socket
 import subprocess
-import sys
-from pathlib import Path
+
+from .child import start_child, stop_child
 
 __all__ = ["DelayProxy"]
 
 _CHUNK = 1 << 16
-ROOT = Path(__file__).resolve().parent.parent
 
 
 class DelayProxy:
     """`with DelayProxy(upstream_port, rtt_ms) as port:` clients connect to 127.0.0.1:`port`."""
 
     def __init__(self, upstream_port: int, rtt_ms: float) -> None:
-        self.args = [
-            sys.executable,
-            "-m",
-            "bench.netsim",
-            "--upstream-port",
-            str(upstream_port),
-            "--rtt-ms",
-            str(rtt_ms),
-        ]
+        self.args = ["--upstream-port", str(upstream_port), "--rtt-ms", str(rtt_ms)]
         self.proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> int:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            self.args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line.strip().isdigit():
-            self.__exit__()
-            raise RuntimeError("the delay proxy did not start")
+        self.proc, line = start_child("bench.netsim", *self.args)
         return int(line)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
+            stop_child(self.proc)
 
 
 async def _pipe(

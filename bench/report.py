@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from typing import Any
 
-from .upstream import ROOT
+from .child import ROOT
 
 
 def machine() -> dict[str, Any]:
@@ -188,61 +188,42 @@ def overhead_lines(r: dict[str, Any]) -> list[str]:
     ]
 
 
+def _pairing_lines(r: dict[str, Any], title: str, columns: dict[str, str]) -> list[str]:
+    """A table of server/client pairings: `columns` maps a row key to its header."""
+    head = ["server offers", "client offers", *columns.values()]
+    rows = [[row["server"], row["client"], *(row[k] for k in columns)] for row in r["rows"]]
+    return [title, *table(head, rows)]
+
+
 def tls_lines(r: dict[str, Any]) -> list[str]:
-    rows = [
-        [
-            row["server"],
-            row["client"],
-            row["wall_ms"],
-            row["wall_per_L"],
-            row["client_cpu_ms"],
-            row["connections"],
-        ]
-        for row in r["rows"]
-    ]
-    head = [
-        "server offers",
-        "client offers",
-        "wall ms",
-        "wall/L",
-        "client CPU ms",
-        "connections (TLS handshakes)",
-    ]
     n = r["rows"][0]["requests"] if r["rows"] else 0
-    return [
+    title = (
         f"Cold fan-out over HTTPS — {n} concurrent requests on a fresh connection pool, L = "
         f"{r['latency_ms']:g} ms, median of {r['rounds']} rounds (each handshake also costs network "
-        "round trips this loopback does not show)",
-        *table(head, rows),
-    ]
+        "round trips this loopback does not show)"
+    )
+    columns = {
+        "wall_ms": "wall ms",
+        "wall_per_L": "wall/L",
+        "client_cpu_ms": "client CPU ms",
+        "connections": "connections (TLS handshakes)",
+    }
+    return _pairing_lines(r, title, columns)
 
 
 def network_lines(r: dict[str, Any]) -> list[str]:
-    rows = [
-        [
-            row["server"],
-            row["client"],
-            row["cold_rtts"],
-            row["cold_new_connections"],
-            row["warm_rtts"],
-            row["warm_new_connections"],
-        ]
-        for row in r["rows"]
-    ]
-    head = [
-        "server offers",
-        "client offers",
-        "fresh pool: wall/RTT",
-        "its new connections",
-        "pool kept from the call before: wall/RTT",
-        "its new connections",
-    ]
     n = r["rows"][0]["requests"] if r["rows"] else 0
-    return [
+    title = (
         f"HTTPS over a simulated network — round trip (RTT) {r['rtt_ms']:g} ms, a new connection's first "
-        f"bytes one RTT more (TCP); {n} concurrent requests; median of {r['rounds']} rounds",
-        *table(head, rows),
-    ]
+        f"bytes one RTT more (TCP); {n} concurrent requests; median of {r['rounds']} rounds"
+    )
+    columns = {
+        "cold_rtts": "fresh pool: wall/RTT",
+        "cold_new_connections": "its new connections",
+        "warm_rtts": "pool kept from the call before: wall/RTT",
+        "warm_new_connections": "its new connections",
+    }
+    return _pairing_lines(r, title, columns)
 
 
 def coldstart_lines(r: dict[str, Any]) -> list[str]:

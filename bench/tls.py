@@ -58,17 +58,11 @@ async def _fan_out(api: HyperRepClient, org: str, ids: list[str]) -> tuple[float
 
 
 async def run(*, latency_ms: float, requests: int = 25, rounds: int = 5) -> dict[str, Any]:
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1")
-    context = ssl.create_default_context()
-    ca.configure_trust(context)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        certfile, keyfile = Path(folder) / "cert.pem", Path(folder) / "key.pem"
-        cert.private_key_and_cert_chain_pem.write_to_path(certfile)
-        cert.private_key_pem.write_to_path(keyfile)
+        certfile, keyfile, context = _certificates(folder)
         for server, alpn in SERVERS.items():
-            tls = (str(certfile), str(keyfile), alpn)
+            tls = (certfile, keyfile, alpn)
             with SandboxProcess(latency_ms=latency_ms, contacts=0, thread_messages=0, tls=tls) as up:
                 assert up.data is not None
                 org = up.data.org_id

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -33,9 +30,10 @@ from hyperrep_mcp.sandbox import Sandbox, SandboxConfig, create_app
 from hyperrep_mcp.sandbox.dataset import OrgData
 from hyperrep_mcp.sandbox.records import Contact, Message
 
+from .child import start_child, stop_child
+
 API_KEY = "sandbox-key"
 LOG_PATH = "/__bench/requests"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -282,24 +280,15 @@ class SandboxProcess:
         """`tls`: (certfile, keyfile, ALPN protocols offered, comma-separated) serves HTTPS."""
         self.latency_ms = latency_ms
         self.args = [
-            sys.executable, "-m", "bench.upstream", "--latency-ms", str(latency_ms),
-            "--contacts", str(contacts), "--thread-messages", str(thread_messages),
-            *(["--tls", *tls] if tls else []),
+            "--latency-ms", str(latency_ms), "--contacts", str(contacts),
+            "--thread-messages", str(thread_messages), *(["--tls", *tls] if tls else []),
         ]  # fmt: skip
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
         self.data: BenchData | None = None
 
     def __enter__(self) -> SandboxProcess:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            self.args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, text=True
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            self.__exit__()
-            raise RuntimeError("the sandbox process exited before it was ready")
+        self.proc, line = start_child("bench.upstream", *self.args)
         config = json.loads(line)
         self.url = config["url"]
         self.data = BenchData(**config["data"])
@@ -307,12 +296,7 @@ class SandboxProcess:
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+            stop_child(self.proc)
 
     @property
     def pid(self) -> int:
