@@ -346,3 +346,21 @@ def test_call_into_a_closed_pipe_exits_quietly() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(30) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_start_up_loads_neither_the_sandbox_nor_the_http_stack():
+    # What answering `initialize` needs, and no more (bench: cold start): --demo reads only the
+    # sandbox's config, the sandbox itself is built by the first call; the HTTP stack and the retry
+    # library load with the first upstream request.
+    code = (
+        "import sys\n"
+        "from hyperrep_mcp import cli\n"
+        "cli.make_server(cli._settings(cli._parser().parse_args(['--demo'])), demo=True)\n"
+        "heavy = ['hyperrep_mcp.sandbox.app', 'hyperrep_mcp.sandbox.dataset', 'stamina', 'httpcore2']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=child_env(), timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
