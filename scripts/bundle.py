@@ -195,7 +195,7 @@ def with_mcpb_package(server_json: dict[str, Any], url: str, bundle: Path) -> di
     return {**server_json, "packages": [*packages, entry]}
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m scripts.bundle", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--refresh", action="store_true", help="rewrite manifest.json's version, tools and prompts first"
@@ -204,7 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--release-url", help="the released bundle's download URL: write its mcpb entry into server.json"
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     manifest = load_manifest()
     current = refreshed(manifest)
     if args.refresh:
