@@ -153,6 +153,15 @@ def test_the_icon_is_a_square_png(manifest: dict[str, Any]) -> None:
     assert width == height >= 256
 
 
+def test_the_readme_names_the_build_command_and_its_real_flags() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "uv run python -m scripts.bundle" in readme and "dist/hyperrep-mcp-<version>.mcpb" in readme
+    args = bundle.parser().parse_args(["--refresh", "--release-url", "https://github.com/x.mcpb"])
+    assert args.refresh is True and args.release_url == "https://github.com/x.mcpb"
+    for flag in ("--refresh", "--release-url"):
+        assert flag in readme
+
+
 # --- the bundle ----------------------------------------------------------------------------------
 
 
