@@ -44,8 +44,17 @@ TOOLS_END = "<!-- tools:end -->"
 EXAMPLE = re.compile(r"<!-- example keep=(?P<keep>[0-9a-z,\-]+) -->\n```text\n(?P<body>.*?)```\n", re.DOTALL)
 ID_LENGTH_SHOWN = 12
 LONG_ID = re.compile(r"\b([a-z_]*id=)(\"?)([A-Za-z0-9_\-]{17,}=*)")
-# Flags in the README that belong to other commands (uv, ruff, the conformance suite, the Inspector).
-OTHER_TOOLS_FLAGS = {"--from", "--directory", "--check", "--requirements", "--strict"}
+# Flags in the README that belong to other commands (uv, ruff, the conformance suite, the Inspector,
+# scripts/bundle.py: tests/e2e/test_bundle.py checks that one's).
+OTHER_TOOLS_FLAGS = {
+    "--from",
+    "--directory",
+    "--check",
+    "--requirements",
+    "--strict",
+    "--refresh",
+    "--release-url",
+}
 
 
 def readme() -> str:
