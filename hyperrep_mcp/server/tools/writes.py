@@ -627,17 +627,15 @@ async def upsert_response_draft(
         "autosend_draft": send,  # true only with a person's yes in autosend mode
         "add_notification": False if send else add_notification,
     }
-    write_started = _now()
     receipt = await state.api.upsert_response_draft(org, conversation_id, body)  # idempotent: retried safely
     saved = await _quiet(state.api.get_response_draft(org, conversation_id, receipt.id))
     notes: list[str] = [_too_long_note(payload["body_html"])] if too_long else []
-    if latest is None and saved is not None and saved.created_at and saved.created_at < write_started:
-        # Compare after: a draft that was not there at the re-check but predates this write was
-        # saved in between, and the upsert (one draft per conversation) replaced it.
+    if saved is not None and not _same_reply(saved, payload):
+        # Compare after: someone saved over this draft right after the write; say so, and show what it
+        # holds now rather than claiming our text was saved.
         notes.append(
-            f"Changed underneath: a reply draft dated {iso(saved.created_at)[:19].replace('T', ' ')}Z was saved "
-            "in this conversation (by someone else) between the check and this write, and this write replaced "
-            "its text. Tell the person; its earlier text could not be recovered here."
+            "Changed underneath: right after this write the conversation's reply draft already holds different "
+            "text (someone saved over it); the draft shown is what it holds now. Tell the person before drafting again."
         )
     view = records.response_draft_view(saved) if saved else records.response_draft_view(
         ResponseDraft(response_id=receipt.id, conversation_id=conversation_id, body_html=payload["body_html"],
