@@ -87,9 +87,8 @@ def resolver_annotation(tool: str, param: str, confirmation: Confirmation, arg_n
     params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in arg_names]
     resolver.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     resolver.__annotations__ = {"ctx": Context}
-    # The wire key of the elicitation is module:qualname: stable across processes and replicas.
-    resolver.__module__ = __name__
-    resolver.__qualname__ = resolver.__name__ = f"confirm_{tool}_{param}"
+    # The elicitation's wire key is the SDK's own: this closure's module:qualname, made distinct per
+    # tool deterministically at registration, so it is the same on every replica running this code.
     return Annotated[ElicitationResult[confirmation.model], Resolve(resolver)]  # type: ignore[name-defined]
 
 
@@ -104,14 +103,34 @@ _token: contextvars.ContextVar[str | None] = contextvars.ContextVar("hyperrep_co
 async def remember_confirmation(ctx: Any, call_next: Any) -> Any:
     """Middleware, outside the SDK's state boundary: note which sealed state this tools/call carries.
 
-    Only a digest is kept (the token itself never reaches a log or the tool)."""
+    Only a digest is kept (the token itself never reaches a log or the tool). Also words the SDK's
+    refusal of a malformed answer (e.g. "yes" where true/false is asked) for the model."""
     params = ctx.params if isinstance(ctx.params, Mapping) else {}
     wire = params.get("requestState") if ctx.method == "tools/call" else None
     token = _token.set(hashlib.sha256(wire.encode()).hexdigest()[:32] if isinstance(wire, str) else None)
     try:
-        return await call_next(ctx)
+        result = await call_next(ctx)
     finally:
         _token.reset(token)
+    return _plain_answer_error(result) if ctx.method == "tools/call" else result
+
+
+UNCLEAR_ANSWER = (
+    "Nothing was sent, saved or deleted: the answer to the confirmation was not a plain yes or no (only "
+    "true counts as yes). Call the tool again to be asked again."
+)
+
+
+def _plain_answer_error(result: Any) -> Any:
+    """The SDK refuses an answer that does not fit the question's schema with a tool error naming the
+    resolver's internal key; say instead what happened and what to do."""
+    if not isinstance(result, Mapping) or result.get("isError") is not True:
+        return result
+    content = result.get("content") or []
+    text = content[0].get("text", "") if content and isinstance(content[0], Mapping) else ""
+    if text.startswith("Resolver '") and "elicitation" in text:
+        return {**result, "content": [{"type": "text", "text": UNCLEAR_ANSWER}]}
+    return result
 
 
 def confirmation_id() -> str | None:

@@ -113,6 +113,10 @@ def multiline(value: str | None, field: str, max_len: int) -> str | None:
 
 def body_html(body_text: str | None, body_html_in: str | None, *, required: bool) -> str | None:
     """Exactly one of body_text / body_html, as safe HTML. Plain text becomes escaped <p> paragraphs."""
+    # Zero-width, bidi, tag and format characters go before anything is shown or sent: the person
+    # confirms the same characters that are delivered ("$0001" shown cannot be "$1000" sent).
+    body_text = strip_invisible(body_text) if body_text is not None else None
+    body_html_in = strip_invisible(body_html_in) if body_html_in is not None else None
     has_text = body_text is not None and body_text.strip() != ""
     has_html = body_html_in is not None and body_html_in.strip() != ""
     if has_text and has_html:
@@ -125,9 +129,6 @@ def body_html(body_text: str | None, body_html_in: str | None, *, required: bool
         return None
     source = body_text if has_text else body_html_in
     assert source is not None
-    # Zero-width, bidi, tag and format characters go before anything is shown or sent: the person
-    # confirms the same characters that are delivered ("$0001" shown cannot be "$1000" sent).
-    source = strip_invisible(source)
     if len(source) > MAX_BODY:
         raise ToolInputError(f"The body is {len(source)} characters long; keep it under {MAX_BODY}.")
     if has_text:
