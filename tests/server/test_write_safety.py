@@ -54,6 +54,19 @@ async def test_reply_confirmation_shows_cc_and_bcc(sandbox: RunningSandbox, mode
     assert "Bcc: x@attacker.example" in lines and "Cc: boss@example.com" in lines
 
 
+async def test_a_text_confirmation_names_the_phone_it_goes_to(sandbox: RunningSandbox):
+    human = Human("accept", send=True)
+    args = {"modality": "text", "to_phone_number": "(415) 555-0199", "to_email": "hal@example.com",
+            "to_user_name": "Hal Jordan", "body_text": "Your crew arrives at 9.", "autosend_draft": True}  # fmt: skip
+    async with connect(sandbox, write_mode="autosend", elicitation_callback=human) as client:
+        r = await client.call_tool("create_message_draft", args)
+    assert not r.is_error, text_of(r)
+    [sent] = sent_bodies(sandbox)
+    lines = human.asked[0].splitlines()
+    assert f"To: Hal Jordan {sent['to_phone_number']}" in lines and sent["modality"] == "text"
+    assert not any(line.startswith("To:") and "hal@example.com" in line for line in lines)
+
+
 # --- finding 2: one-line fields are one line ------------------------------------------------------------
 
 ONE_LINE = [

@@ -32,6 +32,7 @@ from hyperrep_mcp.render.writes import (
     ResponseDraftWriteOut,
     WriteOut,
     delivered_text,
+    one_line,
     recipient,
     render,
     saved_phrase,
@@ -272,8 +273,13 @@ def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:
 
 def _message_confirmation(payload: dict[str, Any]) -> str:
     """Every recipient, the subject and the whole body, rendered from the payload that is sent."""
+    email, phone = payload.get("to_email"), payload.get("to_phone_number")
+    text = payload["modality"] == "text"
     head = [
-        f"To: {recipient(payload.get('to_user_name'), payload.get('to_email'), payload.get('to_phone_number'))}",
+        # The address it goes to by this modality; a text goes to the phone even when an email is given.
+        f"To: {recipient(payload.get('to_user_name'), None if text else email, phone if text else None)}",
+        f"Recipient's email (recorded, not sent to): {email}" if text and email else None,
+        f"Recipient's phone (recorded, not sent to): {phone}" if not text and phone else None,
         f"Cc: {', '.join(payload['cc_emails'])}" if payload.get("cc_emails") else None,
         f"Bcc: {', '.join(payload['bcc_emails'])}" if payload.get("bcc_emails") else None,
         f"Subject: {payload['subject']}" if payload.get("subject") else None,
@@ -685,7 +691,7 @@ async def _ask_delete_message_draft(ctx: Context, args: dict[str, Any]) -> Any:
     require_elicitation(ctx, _DELETE_REFUSAL)
     view = records.message_draft_view(draft)
     to = recipient(view.recipient_name, view.recipient_email, view.recipient_phone_number)
-    subject = f"\nSubject: {view.subject}" if view.subject else ""
+    subject = f"\nSubject: {one_line(view.subject)}" if view.subject else ""
     return Elicit(
         f"Delete this message draft permanently?\n\nTo: {to}{subject}\n\n{view.body_text or ''}",
         ConfirmDelete,
