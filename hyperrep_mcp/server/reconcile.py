@@ -147,14 +147,22 @@ async def find_sent_message(
 
 
 async def find_sent_reply(
-    api: HyperRepClient, org: str, conversation_id: str, body_html: str, now: datetime
+    api: HyperRepClient,
+    org: str,
+    conversation_id: str,
+    body_html: str,
+    now: datetime,
+    pending: ResponseDraft | None,
 ) -> ResponseDraft | Message | None:
-    """The same reply queued in this conversation, or sent (an outbound message) within SENT_WINDOW."""
+    """The same reply queued in this conversation (`pending`, its draft as just listed), or sent (an
+    outbound message) within SENT_WINDOW."""
     since = now - SENT_WINDOW - CLOCK_SLACK
-    drafts = await api.list_response_drafts(org, conversation_id, limit=10)
-    for draft in drafts.data:
-        if draft.scheduled_send_at is not None and _norm_text(draft.body_html) == _norm_text(body_html):
-            return draft
+    if (
+        pending is not None
+        and pending.scheduled_send_at is not None
+        and _norm_text(pending.body_html) == _norm_text(body_html)
+    ):
+        return pending
     messages = await api.list_messages(org, conversation_id, limit=50, start_date=since)
     for message in messages.data:
         recent = message.timestamp is None or message.timestamp >= since

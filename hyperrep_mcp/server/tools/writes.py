@@ -605,7 +605,7 @@ async def upsert_response_draft(
         send
         and (
             found := await reconcile.find_sent_reply(
-                state.api, org, conversation_id, payload["body_html"], _now()
+                state.api, org, conversation_id, payload["body_html"], _now(), existing
             )
         )
         is not None
