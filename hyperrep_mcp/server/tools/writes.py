@@ -626,7 +626,6 @@ async def upsert_response_draft(
     # look again right before the write: a draft saved or changed meanwhile is not overwritten.
     latest = await _pending_draft(state, org, conversation_id)
     if _changed_underneath(existing, latest):
-        assert latest is not None or existing is not None
         _changed_refusal(latest)
     body = {
         **payload,
