@@ -18,6 +18,7 @@ from mcp.types import CallToolResult, TextContent
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.config import ConfigError, Settings
+from hyperrep_mcp.server.confirm import remember_confirmation
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
@@ -114,6 +115,7 @@ def build_server(
         ],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
+    _install_before_state_boundary(server, remember_confirmation)  # sees the sealed token: single use
     _quiet_per_request_logs()
     register_resources(server, tools=frozenset(spec.name for spec, _ in plan))
     register_prompts(server)
