@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hyperrep_mcp import __version__
+from hyperrep_mcp.assembly import check_tools, demo_transport
 from hyperrep_mcp.config import DEFAULT_BASE_URL, DEFAULT_WRITE_MODE, ConfigError, Settings
 
 KEY_PLACEHOLDER = "<your HyperRep API key>"
@@ -150,8 +151,6 @@ def _probe(settings: Settings, demo: bool) -> Probe:
 
     transport = None
     if demo:
-        from hyperrep_mcp.cli import demo_transport
-
         transport, _ = demo_transport()
     timeout = min(settings.timeout, PROBE_TIMEOUT_S)
 
@@ -258,14 +257,12 @@ def _write_mode_check(settings: Settings) -> Check:
 
 
 def _tools_check(settings: Settings) -> Check:
-    from hyperrep_mcp.server.app import tool_plan
-
     try:
-        plan = tool_plan(settings)
+        count = check_tools(settings)
     except ConfigError as exc:
         return Check("Tools", False, str(exc), fix="correct HYPERREP_EXCLUDE_TOOLS")
     excluded = f"; excluded: {', '.join(sorted(settings.exclude_tools))}" if settings.exclude_tools else ""
-    return Check("Tools", True, f"{len(plan)} registered{excluded}")
+    return Check("Tools", True, f"{count} registered{excluded}")
 
 
 def _token_check(settings: Settings) -> Check:
