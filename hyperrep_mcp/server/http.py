@@ -87,7 +87,7 @@ class GracefulDrain:
     The SDK streams responses with sse-starlette, which by default ends *every* SSE response the
     moment uvicorn gets SIGTERM, including the response of a tool call still running: a 2025-era
     client then loses the result ("SSE stream ended without a response"). `run_uvicorn` turns that
-    off (`take_over_stream_draining`, from `run_uvicorn`) and this wrapper closes only the standing streams, once no
+    off (`take_over_stream_draining`) and this wrapper closes only the standing streams, once no
     request is in flight any more.
     """
 
