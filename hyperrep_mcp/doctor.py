@@ -253,7 +253,8 @@ def _organization_check(settings: Settings, orgs: list[tuple[str, str]], demo: b
 
 def _write_mode_check(settings: Settings) -> Check:
     policy = settings.write_policy
-    return Check("Write mode", True, f"{policy.mode}: {policy.summary}")
+    asks = [f"needs a person's yes to: {', '.join(sorted(policy.confirms))}"] if policy.confirms else []
+    return Check("Write mode", True, f"{policy.mode}: {policy.summary}", details=asks)
 
 
 def _tools_check(settings: Settings) -> Check:

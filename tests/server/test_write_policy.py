@@ -142,3 +142,4 @@ def test_a_new_mode_is_one_entry(monkeypatch: pytest.MonkeyPatch):
     assert all(plan[name] >= SEND_PARAMETERS for name in SENDERS)
     report, _ = run_doctor(settings)  # the doctor once raised KeyError for a mode it did not know
     assert "Write mode" in report and "drafts, reviewed twice" in report
+    assert "needs a person's yes to: delete\n" in report
