@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from hyperrep_mcp import __version__
-from hyperrep_mcp.config import ConfigError, Settings, is_loopback, load_settings
+from hyperrep_mcp.config import WRITE_MODES, ConfigError, Settings, is_loopback, load_settings
 from hyperrep_mcp.logs import THIRD_PARTY_LOGGERS, setup_logging
 
 __all__ = ["THIRD_PARTY_LOGGERS", "main"]
@@ -104,7 +104,7 @@ def _settings_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
                    help="use the built-in sandbox in-process: no key, no network")  # fmt: skip
     p.add_argument("--base-url", default=d, help="HyperRep API origin (HYPERREP_BASE_URL)")
     p.add_argument("--organization-id", default=d, help="pin one organization (HYPERREP_ORGANIZATION_ID)")
-    p.add_argument("--write-mode", default=d, help="read_only | drafts | autosend (HYPERREP_WRITE_MODE)")
+    p.add_argument("--write-mode", default=d, help=f"{' | '.join(WRITE_MODES)} (HYPERREP_WRITE_MODE)")
     p.add_argument("--timeout", type=float, default=d, help="seconds per upstream request (HYPERREP_TIMEOUT)")
     p.add_argument(
         "--max-retries", type=int, default=d, help="retries of safe requests (HYPERREP_MAX_RETRIES)"
