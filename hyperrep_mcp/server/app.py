@@ -17,12 +17,12 @@ from mcp.types import CallToolResult, TextContent
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
-from hyperrep_mcp.config import ConfigError, Settings
+from hyperrep_mcp.config import ConfigError, Settings, WritePolicy
 from hyperrep_mcp.server.confirm import remember_confirmation
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
-from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable
+from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable, strict_input_schema
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tooling import HyperRepTool
 
@@ -43,7 +43,8 @@ enabled autosend and a person confirms it.
 def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
     """Which tools this configuration registers, and which parameters each one hides.
 
-    read_only wins over everything; excluded names must exist (a typo would silently expose a tool).
+    The write policy decides first (read_only wins over everything); excluded names must exist (a
+    typo would silently expose a tool).
     """
     import hyperrep_mcp.server.tools  # noqa: F401  (registers the tools)
 
@@ -52,18 +53,14 @@ def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
         raise ConfigError(
             f"HYPERREP_EXCLUDE_TOOLS names unknown tools: {', '.join(unknown)}. Known: {', '.join(sorted(REGISTRY))}"
         )
+    policy = settings.write_policy
     plan = []
     for spec in REGISTRY.values():
-        if spec.writes and settings.read_only:
+        if not policy.registers(writes=spec.writes) or spec.name in settings.exclude_tools:
             continue
-        if spec.name in settings.exclude_tools:
-            continue
-        hidden = set()
+        hidden = set(policy.hidden(spec.send_parameters))
         if settings.organization_id:
             hidden.add("organization_id")
-        if settings.write_mode != "autosend":
-            hidden.add("autosend_draft")
-            hidden.update(name for name in spec.confirmations if name.startswith("send_"))
         plan.append((spec, hidden))
     return plan
 
@@ -109,10 +106,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=security,
-        tools=[
-            built_tool(spec.name, frozenset(hidden), settings.write_mode == "autosend")
-            for spec, hidden in plan
-        ],
+        tools=[built_tool(spec.name, frozenset(hidden), settings.write_policy) for spec, hidden in plan],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
     _install_before_state_boundary(server, remember_confirmation)  # sees the sealed token: single use
@@ -163,7 +157,7 @@ def _install_before_state_boundary(server: MCPServer, middleware: Any) -> None:
 
 
 @functools.cache
-def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepTool:
+def built_tool(name: str, hidden: frozenset[str], policy: WritePolicy) -> HyperRepTool:
     """A tool's SDK object, built once per process and configuration.
 
     Building derives the input and output JSON schemas (pydantic), about 90% of assembling a
@@ -176,8 +170,9 @@ def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepToo
         name=spec.name,
         title=spec.title,
         description=inspect.cleandoc(spec.handler.__doc__ or spec.title),
-        annotations=spec.annotations(autosend=autosend),
+        annotations=spec.annotations(policy),
     )
+    tool = tool.model_copy(update={"parameters": strict_input_schema(name, tool.parameters)})
     tool.ignored = hidden
     meta = tool.fn_metadata
     if meta.output_schema is not None:

@@ -25,23 +25,17 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp la
 
 OrganizationId = Annotated[
     str | None,
-    Field(
-        description="Organization to work in; omit when the key sees one organization (see list_organizations)"
-    ),
+    Field(description="Omit when the key sees one organization (else see list_organizations)"),
 ]
-Limit = Annotated[int, Field(ge=1, le=100, description="How many items to return (1-100)")]
-Cursor = Annotated[
-    str | None, Field(description="Opaque cursor from a previous result's 'next cursor' to continue")
-]
+Limit = Annotated[int, Field(ge=1, le=100, description="Items to return")]
+Cursor = Annotated[str | None, Field(description="'next cursor' of a previous result")]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
-    Field(description="concise: what you need to answer and act; detailed: every field the API returned"),
+    Field(description="detailed adds every field the API returned"),
 ]
-StartDate = Annotated[
-    str | None, Field(description="ISO 8601 date or date-time (UTC), e.g. 2026-11-01 or 2026-11-01T09:00:00Z")
-]
+StartDate = Annotated[str | None, Field(description="ISO date or date-time (UTC), e.g. 2026-11-01")]
 EndDate = Annotated[
-    str | None, Field(description="ISO 8601 date or date-time (UTC); a bare date includes that whole day")
+    str | None, Field(description="ISO date or date-time (UTC); a bare date includes that day")
 ]
 
 

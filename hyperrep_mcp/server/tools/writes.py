@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hyperrep_mcp.api.client import current_stats, iso
 from hyperrep_mcp.api.errors import NotFoundError, OutcomeUnknownError
@@ -84,7 +84,7 @@ def _send_refusal(what: str) -> str:
 
 
 def _send_requested(state: AppState, autosend_draft: bool) -> bool:
-    return state.settings.write_mode == "autosend" and autosend_draft is True
+    return state.settings.write_policy.may_send and autosend_draft is True
 
 
 def _too_long_to_confirm(body_html: str | None) -> bool:
@@ -128,13 +128,41 @@ def _claim_confirmation() -> bool:
 # --- create_contact --------------------------------------------------------------------------------
 
 
+# One custom field of a contact: a list of these, not a map, so that strict schemas can state its
+# shape. (No docstring: pydantic would publish it in the schema.)
+class CustomField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Field name, e.g. notes", max_length=100)
+    value: str = Field(description="Field value, e.g. Prefers SMS", max_length=2000)
+
+
+def custom_field_map(fields: list[CustomField] | None) -> dict[str, Any] | None:
+    """The API's map of custom fields; two entries with one name would silently lose one: refused."""
+    if not fields:
+        return None
+    out: dict[str, Any] = {}
+    for index, item in enumerate(fields):
+        name = item.name.strip()
+        if not name:
+            raise ToolInputError(
+                f'custom_fields[{index}].name is empty: name every field, e.g. {{"name": "notes", "value": "Prefers SMS"}}.'
+            )
+        if name in out:
+            raise ToolInputError(
+                f"custom_fields names {name!r} twice: give each field once (join the values if both matter)."
+            )
+        out[name] = item.value
+    return validation.custom_fields(out)
+
+
 def contact_payload(
     name: str | None,
     email: str | None,
     phone_number: str | None,
     company_id: str | None,
     company_role: str | None,
-    custom_fields: dict[str, Any] | None,
+    custom_fields: list[CustomField] | None,
 ) -> dict[str, Any]:
     payload = {
         "name": validation.text(name, "name", validation.MAX_NAME),
@@ -144,7 +172,7 @@ def contact_payload(
         else None,
         "company_id": validation.text(company_id, "company_id", 500),
         "company_role": validation.text(company_role, "company_role", validation.MAX_NAME),
-        "custom_fields": validation.custom_fields(custom_fields),
+        "custom_fields": custom_field_map(custom_fields),
     }
     if not (payload["name"] or payload["email"] or payload["phone_number"]):
         raise ToolInputError("Give at least one of name, email or phone_number for the new contact.")
@@ -166,7 +194,8 @@ async def create_contact(
         str | None, Field(description="Role at the company, e.g. Facilities Manager", max_length=200)
     ] = None,
     custom_fields: Annotated[
-        dict[str, Any] | None, Field(description='Extra fields, e.g. {"notes": "Prefers SMS"}')
+        list[CustomField] | None,
+        Field(description='Extra fields, e.g. [{"name": "notes", "value": "Prefers SMS"}]'),
     ] = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ContactCreatedOut]:
@@ -304,6 +333,7 @@ async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
     writes=True,
     idempotent=False,
     confirmations={"send_confirmation": Confirmation(ConfirmSend, _ask_send_message)},
+    sends=("autosend_draft", "send_confirmation"),
 )
 async def create_message_draft(
     ctx: Context,
@@ -559,6 +589,7 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
     writes=True,
     idempotent=True,
     confirmations={"send_confirmation": Confirmation(ConfirmSend, _ask_send_reply)},
+    sends=("autosend_draft", "send_confirmation"),
 )
 async def upsert_response_draft(
     ctx: Context,
