@@ -19,29 +19,55 @@ from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
 
+MAX_DATE = 40  # the longest ISO 8601 date-time with fraction and offset is about 35 characters
+
+
+def id_field(description: str, *, required: bool = True) -> Any:
+    """The schema of every ID argument: the API's alphabet and a length bound, checked before any
+    request (a '/', '?', whitespace or a dot segment would leave the ID's route)."""
+    return Field(
+        min_length=1 if required else None, max_length=MAX_ID, pattern=ID_PATTERN, description=description
+    )
+
+
 OrganizationId = Annotated[
     str | None,
-    Field(
-        description="Organization to work in; omit when the key sees one organization (see list_organizations)"
+    id_field(
+        "Organization to work in; omit when the key sees one organization (see list_organizations)",
+        required=False,
     ),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="How many items to return (1-100)")]
 Cursor = Annotated[
-    str | None, Field(description="Opaque cursor from a previous result's 'next cursor' to continue")
+    str | None,
+    Field(
+        max_length=MAX_CURSOR,
+        pattern=CURSOR_PATTERN,
+        description="Opaque cursor from a previous result's 'next cursor' to continue",
+    ),
 ]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
     Field(description="concise: what you need to answer and act; detailed: every field the API returned"),
 ]
 StartDate = Annotated[
-    str | None, Field(description="ISO 8601 date or date-time (UTC), e.g. 2026-11-01 or 2026-11-01T09:00:00Z")
+    str | None,
+    Field(
+        max_length=MAX_DATE,
+        description="ISO 8601 date or date-time (UTC), e.g. 2026-11-01 or 2026-11-01T09:00:00Z",
+    ),
 ]
 EndDate = Annotated[
-    str | None, Field(description="ISO 8601 date or date-time (UTC); a bare date includes that whole day")
+    str | None,
+    Field(
+        max_length=MAX_DATE,
+        description="ISO 8601 date or date-time (UTC); a bare date includes that whole day",
+    ),
 ]
 
 
