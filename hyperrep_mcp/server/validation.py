@@ -181,8 +181,7 @@ def id_problem(field: str) -> str:
 
 def cursor_problem(field: str = "cursor") -> str:
     return (
-        f"{field}: the cursor is damaged or not from this server. Restart from the first page "
-        f"(omit {field})."
+        f"{field}: the cursor is damaged or not from this server. Restart from the first page (omit {field})."
     )
 
 
