@@ -75,6 +75,14 @@ def _parser() -> argparse.ArgumentParser:
         "repeatable. Loopback names are always allowed.",
     )
 
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For is "
+        "trusted for the client address (default: none; HYPERREP_MCP_FORWARDED_ALLOW_IPS)",
+    )
+
     call = sub.add_parser("call", help="call one tool through an MCP client session and print its text")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
@@ -272,6 +280,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         workers=workers,
         demo=demo,
         allowed_hosts=allowed_hosts,
+        forwarded_allow_ips=_forwarded_allow_ips(args.forwarded_allow_ips, settings.mcp_forwarded_allow_ips),
     )
     return 0
 
@@ -289,6 +298,27 @@ def _allowed_hosts(values: list[str]) -> tuple[str, ...]:
         if "/" in name or "@" in name or " " in name:
             raise ConfigError(f"--allowed-host takes a host name such as mcp.example.com (got {name!r})")
     return tuple(names)
+
+
+def _forwarded_allow_ips(flag: str | None, setting: str) -> str:
+    value = flag if flag is not None else setting
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        if entry != "*" and not _is_network(entry):
+            raise ConfigError(
+                f"--forwarded-allow-ips takes IP addresses or networks such as 10.0.0.5,10.1.0.0/16 (got {entry!r})"
+            )
+    return ",".join(entries)
+
+
+def _is_network(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def check_bindable(host: str, port: int) -> None:

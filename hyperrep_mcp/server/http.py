@@ -206,6 +206,7 @@ def serve_http(
     workers: int = 1,
     demo: bool = False,
     allowed_hosts: tuple[str, ...] = (),
+    forwarded_allow_ips: str = "",
 ) -> None:
     """Run uvicorn until SIGTERM/SIGINT. With several workers each process builds its own app from
     the environment. Logging stays as the CLI set it up: one redacting handler on stderr."""
@@ -214,6 +215,7 @@ def serve_http(
     common: dict[str, Any] = {
         "host": host,
         "port": port,
+        **uvicorn_guards(forwarded_allow_ips),
         # None: keep our logging (stderr, secrets redacted) instead of uvicorn's stdout access log.
         "log_config": None,
         "log_level": None,
@@ -246,6 +248,23 @@ def serve_http(
         uvicorn.run(app, **common)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def uvicorn_guards(forwarded_allow_ips: str = "") -> dict[str, Any]:
+    """uvicorn options that protect the server before our app sees a request.
+
+    - Forwarded headers: uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so any local
+      client (or a proxy that passes the header through) could name its own address and rotate
+      past the per-client rate limit. They are honoured only from the proxies the operator names.
+    - Slow requests: each request's line and headers must arrive within a deadline (see httpproto).
+    """
+    from hyperrep_mcp.server.httpproto import HeaderDeadlineH11Protocol
+
+    return {
+        "http": HeaderDeadlineH11Protocol,
+        "proxy_headers": bool(forwarded_allow_ips),
+        "forwarded_allow_ips": forwarded_allow_ips or None,
+    }
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
