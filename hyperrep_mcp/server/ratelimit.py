@@ -39,6 +39,7 @@ class ToolCallRateLimit:
         per_minute: int,
         path: str = "/mcp",
         max_body: int = 1024 * 1024,
+        body_timeout: float = BODY_TIMEOUT_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
@@ -47,6 +48,7 @@ class ToolCallRateLimit:
         self.capacity = max(1.0, per_minute / 6)  # a burst of ten seconds' worth
         self.path = path
         self.max_body = max_body
+        self.body_timeout = body_timeout
         self.clock = clock
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
@@ -54,7 +56,7 @@ class ToolCallRateLimit:
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             await self.app(scope, receive, send)
             return
-        with anyio.move_on_after(BODY_TIMEOUT_S) as reading:
+        with anyio.move_on_after(self.body_timeout) as reading:
             body, complete, pending = await _read(receive, self.max_body)
         if reading.cancelled_caught:
             await _respond(send, 408, _error(None, PARSE_ERROR, "The request body did not arrive in time."))
