@@ -169,7 +169,6 @@ MAX_ID = 500
 CURSOR_PATTERN = r"^([A-Za-z0-9_=-][A-Za-z0-9_.=-]*)?$"
 MAX_CURSOR = 2000
 _ID = re.compile(ID_PATTERN)
-_CURSOR = re.compile(CURSOR_PATTERN)
 
 
 def id_problem(field: str) -> str:
@@ -190,12 +189,4 @@ def api_id(value: str, field: str) -> str:
     (resource templates); tool arguments get the same check from their schema."""
     if not isinstance(value, str) or not value or len(value) > MAX_ID or not _ID.fullmatch(value):
         raise ToolInputError(id_problem(field))
-    return value
-
-
-def cursor(value: str | None, field: str = "cursor") -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > MAX_CURSOR or not _CURSOR.fullmatch(value):
-        raise ToolInputError(cursor_problem(field))
     return value

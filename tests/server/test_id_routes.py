@@ -200,15 +200,29 @@ async def test_client_refuses_dot_and_empty_path_segments(sandbox: RunningSandbo
     assert len(sandbox.sandbox.requests) == before
 
 
-async def test_resource_template_with_a_dot_segment_sends_nothing(client, sandbox):
+async def test_resource_templates_check_ids_before_any_request(client, sandbox):
+    """Template arguments skip the tools' schemas; the resources check IDs themselves."""
+    org = sandbox.org
     before = len(sandbox.sandbox.requests)
-    for uri in (
-        f"hyperrep://organizations/{sandbox.org}/contacts/..",
-        f"hyperrep://organizations/{sandbox.org}/conversations/.",
-        "hyperrep://organizations/../contacts/x",
+    for uri, argument in (
+        (f"hyperrep://organizations/{org}/contacts/..", None),
+        (f"hyperrep://organizations/{org}/contacts/a%2Fb", "contact_id"),
+        (f"hyperrep://organizations/{org}/contacts/a%20b", "contact_id"),
+        (f"hyperrep://organizations/{org}/contacts/a%0Ab", "contact_id"),
+        (f"hyperrep://organizations/{org}/contacts/{'x' * 600}", "contact_id"),
+        (f"hyperrep://organizations/{org}/conversations/.", "conversation_id"),
+        (f"hyperrep://organizations/{org}/conversations/%2E", "conversation_id"),
+        (f"hyperrep://organizations/{org}/conversations/x%3Flimit%3D100", "conversation_id"),
+        ("hyperrep://organizations/../contacts/x", None),
+        ("hyperrep://organizations/%2E/contacts/x", "organization_id"),
     ):
         with pytest.raises(MCPError) as info:
             await client.read_resource(uri)
-        assert "Traceback" not in info.value.error.message
-    paths = [r.path for r in sandbox.sandbox.requests[before:]]
-    assert not any("/." in p for p in paths), paths
+        message = info.value.error.message
+        assert "Traceback" not in message
+        # a literal dot segment does not even match a template; an encoded one reaches our check
+        if argument:
+            assert argument in message and "not a HyperRep ID" in message, (uri, message)
+        else:
+            assert message.startswith("Unknown resource"), message
+    assert len(sandbox.sandbox.requests) == before, [r.path for r in sandbox.sandbox.requests[before:]]
