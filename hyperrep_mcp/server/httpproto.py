@@ -4,7 +4,8 @@ uvicorn closes an idle keep-alive connection (after 5 s) but sets no deadline fo
 trickles in: a slowloris client holding 1,000 half-sent requests keeps 1,000 connections open for
 as long as it likes, before any authentication could run (the bearer token is a header). Here a
 request's line and headers must be complete within `HEADER_TIMEOUT_S` of the connection opening,
-or of the previous response ending; otherwise the server answers 408 and closes the connection.
+or of the previous response ending; otherwise the server closes the connection (with a 408 when
+it is the connection's first request).
 Passed to uvicorn as its `http` protocol class (a documented option), so it also reaches workers.
 """
 
@@ -37,7 +38,10 @@ class HeaderDeadlineH11Protocol(H11Protocol):
 
         def expire() -> None:
             if self.cycle is waiting_after and not transport.is_closing():
-                transport.write(_TIMED_OUT)
+                if waiting_after is None:
+                    # the first request: say why. Between requests, close quietly as uvicorn's own
+                    # keep-alive timeout does, so a client reusing an idle connection sees a plain close.
+                    transport.write(_TIMED_OUT)
                 transport.close()
 
         self.loop.call_later(self.header_timeout, expire)

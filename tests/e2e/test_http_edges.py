@@ -123,4 +123,15 @@ def test_a_thousand_slow_partial_requests_are_closed_within_the_header_deadline(
         assert held < opened + HEADER_TIMEOUT_S + 5
         assert answers <= {b"HTTP/1.1 408 Request Timeout", b""}, answers
         assert httpx2.get(f"{child.url}/healthz", timeout=10).status_code == 200
+
+        # the next request on a kept-alive connection has the same deadline
+        with socket.create_connection(("127.0.0.1", child.port), timeout=HEADER_TIMEOUT_S + 5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            first = sock.recv(65536)
+            assert first.startswith(b"HTTP/1.1 200"), first
+            started = time.monotonic()
+            sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            while sock.recv(65536):
+                pass
+            assert time.monotonic() - started < HEADER_TIMEOUT_S + 3
         assert "Traceback" not in child.stderr()
