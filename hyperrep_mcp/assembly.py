@@ -18,6 +18,7 @@ Extra Host names are the setting `HYPERREP_MCP_ALLOWED_HOSTS` (with `--allowed-h
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 from collections.abc import Callable
 from typing import Any
@@ -100,6 +101,26 @@ def allowed_hosts(values: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def forwarded_allow_ips(flag: str | None, setting: str) -> str:
+    """The proxies whose X-Forwarded-For is believed (--forwarded-allow-ips over the setting), checked."""
+    value = flag if flag is not None else setting
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        if entry != "*" and not _is_network(entry):
+            raise ConfigError(
+                f"--forwarded-allow-ips takes IP addresses or networks such as 10.0.0.5,10.1.0.0/16 (got {entry!r})"
+            )
+    return ",".join(entries)
+
+
+def _is_network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
 def make_http_app(settings: Settings, options: ServeOptions) -> ASGIApp:
     """The HTTP app; extra Host names are the setting HYPERREP_MCP_ALLOWED_HOSTS (flags merged in)."""
     server = make_server(settings, demo=options.demo)
@@ -128,10 +149,21 @@ def serve_http(settings: Settings, options: ServeOptions, *, port: int, workers:
     """Serve until SIGTERM/SIGINT: one app in this process, or `workers` processes that each build
     theirs with `http_app_from_env` from the environment set here."""
     if workers == 1:
-        run_uvicorn(make_http_app(settings, options), host=options.mcp_host, port=port)
+        run_uvicorn(
+            make_http_app(settings, options),
+            host=options.mcp_host,
+            port=port,
+            forwarded_allow_ips=settings.mcp_forwarded_allow_ips,
+        )
         return
     os.environ.update(worker_environment(settings, options))
-    run_uvicorn(WORKER_FACTORY, host=options.mcp_host, port=port, workers=workers)
+    run_uvicorn(
+        WORKER_FACTORY,
+        host=options.mcp_host,
+        port=port,
+        workers=workers,
+        forwarded_allow_ips=settings.mcp_forwarded_allow_ips,
+    )
 
 
 def worker_environment(settings: Settings, options: ServeOptions) -> dict[str, str]:
@@ -145,6 +177,7 @@ def worker_environment(settings: Settings, options: ServeOptions) -> dict[str, s
         "HYPERREP_EXCLUDE_TOOLS": ",".join(sorted(settings.exclude_tools)),
         "HYPERREP_LOG_LEVEL": settings.log_level,
         "HYPERREP_MCP_ALLOWED_HOSTS": settings.mcp_allowed_hosts,
+        "HYPERREP_MCP_FORWARDED_ALLOW_IPS": settings.mcp_forwarded_allow_ips,
         **options.environment(),
     }
     # Always set: a value inherited from the parent's environment must not override the flags

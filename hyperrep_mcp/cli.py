@@ -78,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         "repeatable. Loopback names are always allowed.",
     )
 
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For is "
+        "trusted for the client address (default: none; HYPERREP_MCP_FORWARDED_ALLOW_IPS)",
+    )
+
     call = sub.add_parser("call", help="call one tool through an MCP client session and print its text")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
@@ -190,6 +198,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "listening on all interfaces, but only loopback Host names are accepted (others get 421): "
             "add --allowed-host NAME for each name or address clients use to reach this server"
         )
+    forwarded = assembly.forwarded_allow_ips(args.forwarded_allow_ips, settings.mcp_forwarded_allow_ips)
+    settings = settings.model_copy(update={"mcp_forwarded_allow_ips": forwarded})
     options = assembly.ServeOptions(mcp_host=host, mcp_stateless=args.stateless, demo=demo)
     assembly.serve_http(settings, options, port=port, workers=workers)
     return 0

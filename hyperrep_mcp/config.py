@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     mcp_rate_limit: int | None = Field(default=None, ge=0, le=1_000_000)
     # Extra Host names clients use to reach the HTTP transport (comma-separated); --allowed-host adds more.
     mcp_allowed_hosts: str = ""
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
+    # networks, or *); --forwarded-allow-ips overrides. Unset: forwarded headers are ignored, so a
+    # client cannot pick the address its rate limit is counted under.
+    mcp_forwarded_allow_ips: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("write_mode", "log_level", mode="before")

@@ -102,8 +102,19 @@ def iso(value: DateLike) -> str | None:
 
 
 def _seg(value: str) -> str:
-    """One path segment: IDs are opaque and may hold '=', '/', '+' — encode everything."""
-    return quote(str(value), safe="")
+    """One path segment: IDs are opaque and may hold '=', '/', '+' — encode everything.
+
+    Percent-encoding leaves '.' alone, and a '.' or '..' segment is collapsed by URL resolution
+    (`/organizations/../contacts` is `/contacts`): such a segment, or an empty one, is refused.
+    The server checks IDs before calling; this is the last line for any other caller.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise e.UnsafePathError(
+            f"{text!r} cannot be an ID: an ID is never empty, '.' or '..'. Nothing was sent; "
+            "copy the ID exactly from a previous result."
+        )
+    return quote(text, safe="")
 
 
 def _retry_after(value: str | None) -> float | None:

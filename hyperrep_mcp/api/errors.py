@@ -26,6 +26,11 @@ class HyperRepError(Exception):
         return self.message
 
 
+class UnsafePathError(HyperRepError):
+    """An ID the client refuses to put in a URL path (empty, '.' or '..': the HTTP client would
+    collapse it and the request would leave its route). Nothing was sent."""
+
+
 # --- transport: no usable HTTP answer ---------------------------------------------------------
 
 

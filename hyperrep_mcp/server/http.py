@@ -196,13 +196,16 @@ def build_http_app(
     return GracefulDrain(app)
 
 
-def run_uvicorn(app: ASGIApp | str, *, host: str, port: int, workers: int = 1) -> None:
+def run_uvicorn(
+    app: ASGIApp | str, *, host: str, port: int, workers: int = 1, forwarded_allow_ips: str = ""
+) -> None:
     """Run uvicorn until SIGTERM/SIGINT. `app` is the app, or with several workers the import string
     of an app factory each worker process calls. Logging stays as the caller set it up: one
     redacting handler on stderr."""
     import uvicorn
 
     common: dict[str, Any] = {
+        **uvicorn_guards(forwarded_allow_ips),
         # None: keep our logging (stderr, secrets redacted) instead of uvicorn's stdout access log.
         "log_config": None,
         "log_level": None,
@@ -226,6 +229,23 @@ def run_uvicorn(app: ASGIApp | str, *, host: str, port: int, workers: int = 1) -
         uvicorn.run(app, host=host, port=port, **common)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def uvicorn_guards(forwarded_allow_ips: str = "") -> dict[str, Any]:
+    """uvicorn options that protect the server before our app sees a request.
+
+    - Forwarded headers: uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so any local
+      client (or a proxy that passes the header through) could name its own address and rotate
+      past the per-client rate limit. They are honoured only from the proxies the operator names.
+    - Slow requests: each request's line and headers must arrive within a deadline (see httpproto).
+    """
+    from hyperrep_mcp.server.httpproto import HeaderDeadlineH11Protocol
+
+    return {
+        "http": HeaderDeadlineH11Protocol,
+        "proxy_headers": bool(forwarded_allow_ips),
+        "forwarded_allow_ips": forwarded_allow_ips or None,
+    }
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:

@@ -182,3 +182,40 @@ def custom_fields(value: dict[str, Any] | None) -> dict[str, Any] | None:
             raise ToolInputError(f"custom_fields[{name!r}] must be text, a number or true/false.")
         out[name] = multiline(item, f"custom_fields[{name!r}]", 2000) if isinstance(item, str) else item
     return out
+
+
+# --- IDs and cursors: what may go into an API path or query --------------------------------------
+
+# HyperRep's IDs are Fernet tokens (urlsafe base64: `gAAAAAB...=`) or legacy `HR_id_...` strings:
+# letters, digits, '-', '_' and '='. Anything else (a '/', '%2F', '?', '#', whitespace, a dot
+# segment that the HTTP client would collapse) cannot be an ID, so it never reaches a request.
+# The patterns allow "" (an optional argument left empty means "not given"); a required ID also
+# has a minimum length of 1.
+ID_PATTERN = r"^[A-Za-z0-9_=-]*$"
+MAX_ID = 500
+# Cursors (the API's, and ours from server/cursor.py: `hc1.` + base64) also hold '.', but never
+# start with one, so '.' and '..' are refused too.
+CURSOR_PATTERN = r"^([A-Za-z0-9_=-][A-Za-z0-9_.=-]*)?$"
+MAX_CURSOR = 2000
+_ID = re.compile(ID_PATTERN)
+
+
+def id_problem(field: str) -> str:
+    return (
+        f"{field} is not a HyperRep ID: IDs hold only letters, digits, '-', '_' and '=' "
+        f"(at most {MAX_ID} characters). Copy it exactly from a previous result."
+    )
+
+
+def cursor_problem(field: str = "cursor") -> str:
+    return (
+        f"{field}: the cursor is damaged or not from this server. Restart from the first page (omit {field})."
+    )
+
+
+def api_id(value: str, field: str) -> str:
+    """An ID checked against the API's alphabet and length, for paths the schema does not guard
+    (resource templates); tool arguments get the same check from their schema."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or not _ID.fullmatch(value):
+        raise ToolInputError(id_problem(field))
+    return value

@@ -19,23 +19,41 @@ from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
 
+MAX_DATE = 40  # the longest ISO 8601 date-time with fraction and offset is about 35 characters
+
+
+def id_field(description: str, *, required: bool = True) -> Any:
+    """The schema of every ID argument: the API's alphabet and a length bound, checked before any
+    request (a '/', '?', whitespace or a dot segment would leave the ID's route)."""
+    return Field(
+        min_length=1 if required else None, max_length=MAX_ID, pattern=ID_PATTERN, description=description
+    )
+
+
 OrganizationId = Annotated[
     str | None,
-    Field(description="Omit when the key sees one organization (else see list_organizations)"),
+    id_field("Omit when the key sees one organization (else see list_organizations)", required=False),
 ]
 Limit = Annotated[int, Field(ge=1, le=100, description="Items to return")]
-Cursor = Annotated[str | None, Field(description="'next cursor' of a previous result")]
+Cursor = Annotated[
+    str | None,
+    Field(max_length=MAX_CURSOR, pattern=CURSOR_PATTERN, description="'next cursor' of a previous result"),
+]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
     Field(description="detailed adds every field the API returned"),
 ]
-StartDate = Annotated[str | None, Field(description="ISO date or date-time (UTC), e.g. 2026-11-01")]
+StartDate = Annotated[
+    str | None, Field(max_length=MAX_DATE, description="ISO date or date-time (UTC), e.g. 2026-11-01")
+]
 EndDate = Annotated[
-    str | None, Field(description="ISO date or date-time (UTC); a bare date includes that day")
+    str | None,
+    Field(max_length=MAX_DATE, description="ISO date or date-time (UTC); a bare date includes that day"),
 ]
 
 

@@ -27,6 +27,7 @@ from hyperrep_mcp.server.tools.common import (
     app,
     company_map,
     explain_not_found,
+    id_field,
     org_ref,
     walk,
 )
@@ -174,9 +175,7 @@ def _args(needle: str | None) -> str:
 @tool("Get contact")
 async def get_contact(
     ctx: Context,
-    contact_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="contact_id from list_contacts")
-    ],
+    contact_id: Annotated[str, id_field("contact_id from list_contacts")],
     include_conversations: Annotated[
         bool, Field(description="Also list their most recent conversations")
     ] = True,

@@ -32,6 +32,7 @@ from hyperrep_mcp.server.tools.common import (
     company_map,
     contact_names,
     explain_not_found,
+    id_field,
     listing_dates,
     org_ref,
     walk,
@@ -57,9 +58,7 @@ def _folder_key(value: str | None) -> str:
 @tool("List conversations")
 async def list_conversations(
     ctx: Context,
-    contact_id: Annotated[
-        str | None, Field(max_length=500, description="Only this contact's conversations")
-    ] = None,
+    contact_id: Annotated[str | None, id_field("Only this contact's conversations", required=False)] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
     folder: Annotated[
@@ -186,9 +185,7 @@ def _suggest(views: list[ConversationView]) -> list[str]:
 @tool("Read conversation thread")
 async def get_conversation_thread(
     ctx: Context,
-    conversation_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="conversation_id to read")
-    ],
+    conversation_id: Annotated[str, id_field("conversation_id to read")],
     limit: Annotated[int, Field(ge=1, le=100, description="Messages per call (1-100)")] = 50,
     cursor: Cursor = None,
     response_format: ResponseFormat = "concise",

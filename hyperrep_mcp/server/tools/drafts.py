@@ -6,7 +6,6 @@ from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
-from pydantic import Field
 
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
@@ -25,19 +24,16 @@ from hyperrep_mcp.server.tools.common import (
     StartDate,
     app,
     explain_not_found,
+    id_field,
     listing_dates,
     org_ref,
     route_ids,
     walk,
 )
 
-DraftId = Annotated[str, Field(min_length=1, max_length=500, description="draft_id from list_message_drafts")]
-ConversationId = Annotated[
-    str, Field(min_length=1, max_length=500, description="conversation_id the draft replies in")
-]
-ResponseId = Annotated[
-    str, Field(min_length=1, max_length=500, description="response_id from list_response_drafts")
-]
+DraftId = Annotated[str, id_field("draft_id from list_message_drafts")]
+ConversationId = Annotated[str, id_field("conversation_id the draft replies in")]
+ResponseId = Annotated[str, id_field("response_id from list_response_drafts")]
 
 
 @tool("List message drafts")

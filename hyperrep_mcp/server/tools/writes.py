@@ -43,9 +43,11 @@ from hyperrep_mcp.server.confirm import Confirmation, ConfirmDelete, ConfirmSend
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError, tool_result
 from hyperrep_mcp.server.state import AppState
-from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, org_ref
+from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, id_field, org_ref
 
-EmailList = Annotated[list[str] | None, Field(description="Email addresses", max_length=20)]
+EmailList = Annotated[
+    list[Annotated[str, Field(max_length=320)]] | None, Field(description="Email addresses", max_length=20)
+]
 BodyText = Annotated[
     str | None,
     Field(description="Plain-text body (preferred): blank lines separate paragraphs", max_length=50_000),
@@ -187,9 +189,7 @@ async def create_contact(
     phone_number: Annotated[
         str | None, Field(description="Phone, e.g. +14155550199 or (415) 555-0199", max_length=40)
     ] = None,
-    company_id: Annotated[
-        str | None, Field(description="company_id from list_companies", max_length=500)
-    ] = None,
+    company_id: Annotated[str | None, id_field("company_id from list_companies", required=False)] = None,
     company_role: Annotated[
         str | None, Field(description="Role at the company, e.g. Facilities Manager", max_length=200)
     ] = None,
@@ -593,9 +593,7 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
 )
 async def upsert_response_draft(
     ctx: Context,
-    conversation_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="conversation_id to reply in")
-    ],
+    conversation_id: Annotated[str, id_field("conversation_id to reply in")],
     body_text: BodyText = None,
     body_html: BodyHtml = None,
     cc_emails: EmailList = None,
@@ -759,9 +757,7 @@ async def _delete(do_delete: Any) -> None:
 )
 async def delete_message_draft(
     ctx: Context,
-    draft_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="draft_id from list_message_drafts")
-    ],
+    draft_id: Annotated[str, id_field("draft_id from list_message_drafts")],
     delete_confirmation: ElicitationResult[ConfirmDelete] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, MessageDraftWriteOut]:
@@ -806,12 +802,8 @@ async def delete_message_draft(
 )
 async def delete_response_draft(
     ctx: Context,
-    conversation_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="conversation_id of the draft")
-    ],
-    response_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="response_id from list_response_drafts")
-    ],
+    conversation_id: Annotated[str, id_field("conversation_id of the draft")],
+    response_id: Annotated[str, id_field("response_id from list_response_drafts")],
     delete_confirmation: ElicitationResult[ConfirmDelete] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseDraftWriteOut]:
