@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from hyperrep_mcp.sandbox.routes import (
-    analytics,
     contacts,
     conversations,
     message_drafts,
@@ -42,7 +41,7 @@ def build_routes(*, implied_endpoints: bool) -> list[Route]:
         Route(org + "/messages-drafts", message_drafts.create_draft_legacy, methods=["POST"]),
         Route(org + "/message-drafts/{draft_id}", message_drafts.get_draft, methods=["GET"]),
         Route(org + "/message-drafts/{draft_id}", message_drafts.delete_draft, methods=["DELETE"]),
-        Route(org + "/analytics/conversations/response-rate", analytics.response_rate, methods=["GET"]),
+        Route(org + "/analytics/conversations/response-rate", organizations.response_rate, methods=["GET"]),
     ]
     if implied_endpoints:
         routes += [
