@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hyperrep_mcp.sandbox import lifecycle
-from hyperrep_mcp.sandbox.config import SandboxConfig
+from hyperrep_mcp.sandbox import SandboxConfig, lifecycle
 from hyperrep_mcp.sandbox.dataset import Dataset
 from hyperrep_mcp.sandbox.faults import WRITE_METHODS, FaultPlan
 from hyperrep_mcp.sandbox.generate import pristine_dataset
