@@ -4,7 +4,8 @@ Badly *formatted* input (a limit that is not an integer, a malformed date, inval
 missing required field, a wrong type) is a FastAPI-style 422 whose ``detail`` is a list; the
 readers below collect every such problem before failing, like FastAPI does. Well-formed but
 *invalid* values (an unparseable phone number, an unknown modality) are 400s with a string
-``detail`` and are checked by the normalizers at the bottom.
+``detail`` and are checked by the normalizers at the bottom, next to the API's folder rule
+(:func:`slug`, whose accent folding the generator also uses for email addresses).
 """
 
 from __future__ import annotations
