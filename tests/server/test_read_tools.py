@@ -17,8 +17,7 @@ from mcp import Client
 
 from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
-from hyperrep_mcp.sandbox.analytics import response_rate
-from hyperrep_mcp.sandbox.dataset import OrgData
+from hyperrep_mcp.sandbox.dataset import OrgData, response_rate
 from hyperrep_mcp.server.tools import contacts as contacts_tools
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 
