@@ -67,6 +67,7 @@ _CONNECT_FIRST_S = 0.05
 MAX_RETRY_AFTER_S = 20.0
 
 M = TypeVar("M", bound=BaseModel)
+_PAGED = (Organization, Contact, Conversation, Message, Company, Agent, Sale, MessageDraft, ResponseDraft)
 DateLike = datetime | str | None
 
 
@@ -181,6 +182,13 @@ class HyperRepClient:
                 http2=False,
             )
         return self._client
+
+    def prepare(self) -> None:
+        """Build now what the first requests would build: the connection pool (with its TLS
+        context) and the typed page models (pydantic makes each `Page[...]` on first use)."""
+        _ = self._http
+        for model in _PAGED:
+            _ = Page[model]
 
     def __repr__(self) -> str:  # never show the key
         return f"HyperRepClient(base_url={self.base_url!r})"

@@ -21,6 +21,7 @@ from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.api.models import Company, Contact, Message, Organization
 from hyperrep_mcp.config import Settings
 from hyperrep_mcp.render import records
+from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import MessageView
 from hyperrep_mcp.server.cache import AsyncTTLCache
 from hyperrep_mcp.server.concurrency import map_bounded
@@ -76,6 +77,10 @@ class AppState:
         """Pay now what the first tool call would otherwise pay: the HTTP stack, the connection to
         the API (TLS included), the organization list (in --demo: the in-process sandbox), and the
         write tools' validation libraries. A failure is left for the first call to report."""
+        self.api.prepare()
+        # The invisible-character table is built from the Unicode database on first use (a scan of
+        # every code point): off the event loop.
+        await anyio.to_thread.run_sync(strip_invisible, "")
         try:
             await self.organizations()
         except Exception as exc:  # the class only: a message could quote the upstream
