@@ -75,20 +75,23 @@ class AppState:
 
     async def warm_up(self) -> None:
         """Pay now what the first tool call would otherwise pay: the HTTP stack, the connection to
-        the API (TLS included), the organization list (in --demo: the in-process sandbox), and the
-        write tools' validation libraries. A failure is left for the first call to report."""
+        the API (TLS included), the organization list (in --demo: the in-process sandbox), the
+        invisible-character table and the write tools' validation libraries. A failure is left
+        for the first call to report."""
         self.api.prepare()
-        # The invisible-character table is built from the Unicode database on first use (a scan of
-        # every code point): off the event loop.
-        await anyio.to_thread.run_sync(strip_invisible, "")
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._warm_organizations)  # first: it waits on the network
+            # Built from the Unicode database on first use (a scan of every code point): off the loop.
+            tasks.start_soon(anyio.to_thread.run_sync, strip_invisible, "")
+        if self.tool_names & {"create_contact", "create_message_draft", "upsert_response_draft"}:
+            for name in WRITE_PATH_MODULES:
+                await anyio.to_thread.run_sync(importlib.import_module, name)
+
+    async def _warm_organizations(self) -> None:
         try:
             await self.organizations()
         except Exception as exc:  # the class only: a message could quote the upstream
             log.debug("warm-up: the organization list could not be loaded (%s)", type(exc).__name__)
-        if self.tool_names & {"create_contact", "create_message_draft", "upsert_response_draft"}:
-            for name in WRITE_PATH_MODULES:
-                # Imports hold the interpreter for tens of milliseconds: off the event loop.
-                await anyio.to_thread.run_sync(importlib.import_module, name)
 
     def rendered_message(self, message: Message, *, detailed: bool) -> MessageView:
         key = (message.message_id, message.conversation_id, detailed)
