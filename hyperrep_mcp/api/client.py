@@ -174,7 +174,8 @@ class HyperRepClient:
                     max_keepalive_connections=self._max_connections,
                     keepalive_expiry=self._keepalive_s,
                 ),
-                verify=self._ssl_context or _tls_context(),
+                # A transport of the caller's (--demo's in-process sandbox) does its own TLS, if any.
+                verify=self._ssl_context or (_tls_context() if self._transport is None else True),
                 follow_redirects=False,
                 # HTTP/1.1 with kept connections. httpx2 can offer HTTP/2 publicly, but against a
                 # server that answers HTTP/1.1 its pool then queues concurrent requests behind
