@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio
 import trustme
 import uvicorn
 from hypercorn.asyncio import serve
@@ -101,8 +102,18 @@ async def connect(sb: RunningSandbox, *, default_org: bool = True, **kw: Any) ->
     Client options `mode` and `elicitation_callback`."""
     client_opts = {k: kw.pop(k) for k in ("mode", "elicitation_callback") if k in kw}
     server = build_server(settings_for(sb, **kw), default_organization_id=sb.org if default_org else None)
+    started = time.monotonic()
     async with Client(server, **client_opts) as client:
+        await warm_up_done(sb, since=started)
         yield client
+
+
+async def warm_up_done(sb: RunningSandbox, *, since: float, timeout_s: float = 5.0) -> None:
+    """Wait for the server's background warm-up to make its one upstream request (the organization
+    list), so that a test counting upstream requests counts only its own."""
+    with anyio.move_on_after(timeout_s):
+        while not any(r.path == "/api/v2/organizations" and r.at >= since for r in sb.sandbox.requests):  # noqa: ASYNC110
+            await anyio.sleep(0.01)
 
 
 def text_of(result: Any) -> str:
