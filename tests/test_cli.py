@@ -351,14 +351,14 @@ def test_call_into_a_closed_pipe_exits_quietly() -> None:
 
 def test_start_up_loads_neither_the_sandbox_nor_the_http_stack():
     # What answering `initialize` needs, and no more (bench: cold start): --demo reads only the
-    # sandbox's config, the sandbox itself is built by the first call; the HTTP stack and the retry
-    # library load with the first upstream request.
+    # sandbox's config; the sandbox and the HTTP stack are loaded by the warm-up that starts once
+    # the client has initialized (tests/server/test_warm_up.py), never by the first call.
     code = (
         "import sys\n"
         "from hyperrep_mcp import cli\n"
         "from hyperrep_mcp import assembly\n"
         "assembly.make_server(cli._settings(cli._parser().parse_args(['--demo'])), demo=True)\n"
-        "heavy = ['hyperrep_mcp.sandbox.app', 'hyperrep_mcp.sandbox.dataset', 'stamina', 'httpcore2']\n"
+        "heavy = ['hyperrep_mcp.sandbox.app', 'hyperrep_mcp.sandbox.dataset', 'httpcore2']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(

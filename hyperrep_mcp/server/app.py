@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx2
 from mcp import MCPError
 from mcp.server import MCPServer
@@ -85,13 +86,15 @@ def build_server(
             deadline_s=TOOL_DEADLINE_S - 5,
             transport=transport,
         )
-        async with api:
+        async with api, anyio.create_task_group() as background:
             yield AppState(
                 settings=settings,
                 api=api,
                 default_organization_id=default_organization_id,
                 tool_names=frozenset(spec.name for spec, _ in plan),
+                background=background,
             )
+            background.cancel_scope.cancel()
 
     security = None
     if settings.mcp_state_key is not None:
@@ -110,6 +113,7 @@ def build_server(
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
     _install_before_state_boundary(server, remember_confirmation)  # sees the sealed token: single use
+    server.middleware.append(warm_up_once_initialized)
     _quiet_per_request_logs()
     register_resources(server, tools=frozenset(spec.name for spec, _ in plan))
     register_prompts(server)
@@ -124,6 +128,20 @@ def _quiet_per_request_logs() -> None:
         lg = logging.getLogger(name)
         if lg.level == logging.NOTSET:
             lg.setLevel(logging.WARNING)
+
+
+# The client is ready: the handshake era's `notifications/initialized`, or, in the 2026 era (no
+# handshake), its answered `server/discover`.
+CLIENT_READY = frozenset({"notifications/initialized", "server/discover"})
+
+
+async def warm_up_once_initialized(ctx: Any, call_next: Any) -> Any:
+    """Once the client is ready, warm up in the background (SPEC section 9): the answer to
+    `initialize` is not delayed, and the API hears nothing before the client has initialized."""
+    result = await call_next(ctx)
+    if ctx.method in CLIENT_READY and isinstance(ctx.lifespan_context, AppState):
+        ctx.lifespan_context.start_warm_up()
+    return result
 
 
 EXPIRED_CONFIRMATION = (
