@@ -22,7 +22,16 @@ def _clean_tree(value: Any) -> Any:
     if isinstance(value, str):
         return one_line(value)
     if isinstance(value, dict):
-        return {one_line(str(k)): _clean_tree(v) for k, v in value.items()}
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            name = one_line(str(key))
+            # "notes" and "notes<zero-width space>" must not shadow each other once cleaned.
+            unique, n = name, 1
+            while unique in cleaned:
+                n += 1
+                unique = f"{name} ({n})"
+            cleaned[unique] = _clean_tree(item)
+        return cleaned
     if isinstance(value, list):
         return [_clean_tree(v) for v in value]
     return value

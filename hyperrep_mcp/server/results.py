@@ -20,9 +20,13 @@ from hyperrep_mcp.render.views import Out, Truncation
 ELLIPSIS = "…"
 # Values a next call needs whole: an ID or a cursor cut short is useless.
 _KEEP_WHOLE = ("next_cursor", "suggested_calls", "notice")
+# Maps whose entries are data, not a fixed shape: entries may be dropped (and counted) to fit.
+_OPEN_MAPS = ("custom_fields", "extra", "by_folder")
 # Room kept for the `truncated` record itself and a next_cursor that may appear with it.
 _RESERVE = 400
 _MAX_ROUNDS = 200
+# Shorter strings are not worth cutting: a map entry or an item goes instead.
+_MIN_SHORTENED = 40
 
 
 class ToolInputError(Exception):
@@ -112,16 +116,24 @@ def bound_structured(
         over = json_size(data) - target
         if over <= 0:
             break
-        name = _largest_list(data)
-        if name is not None:
-            items = data[name]
+        found = _largest_list(data)
+        if found is not None:
+            name, items = found
             drop = _items_to_drop(items, over)
             omitted[name] = omitted.get(name, 0) + drop
             del items[len(items) - drop :]
             continue
-        if not _shorten_longest_text(data, over):
+        if _shorten_longest_text(data, over):
+            shortened += 1
+            continue
+        found_map = _largest_map(data)
+        if found_map is None:
             break
-        shortened += 1
+        name, entries = found_map
+        drop = _items_to_drop(list(entries.items()), over)
+        omitted[name] = omitted.get(name, 0) + drop
+        for key in list(entries)[len(entries) - drop :]:
+            del entries[key]
     if main in omitted and cursor_at is not None:
         # The text's cursor continues after the items the text shows; here fewer are shown.
         nxt = cursor_at(len(data[main]))
@@ -144,11 +156,38 @@ def _main_list(data: dict[str, Any]) -> str | None:
     return max(lists, key=lambda k: json_size(data[k]), default=None)
 
 
-def _largest_list(data: dict[str, Any]) -> str | None:
-    """The top-level list to cut next: the biggest with more than one item (one always stays, so a
-    listing still makes progress page after page)."""
-    lists = [k for k, v in data.items() if isinstance(v, list) and len(v) > 1 and k not in _KEEP_WHOLE]
-    return max(lists, key=lambda k: json_size(data[k]), default=None)
+def _largest_list(data: dict[str, Any]) -> tuple[str, list[Any]] | None:
+    """The list to cut next, at any depth (named by its path, "messages" or "contact.tags"): the
+    biggest with more than one item (one always stays, so a listing still makes progress)."""
+    best: tuple[int, str, list[Any]] | None = None
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in data.items() if k not in _KEEP_WHOLE]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            size = json_size(value) if len(value) > 1 else 0
+            if size and (best is None or size > best[0]):
+                best = (size, path, value)
+            stack.extend((f"{path}.{i}", v) for i, v in enumerate(value))
+    return (best[1], best[2]) if best is not None else None
+
+
+def _largest_map(data: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """An open map of many small entries (custom or extra fields, folder counts) to cut, at any depth."""
+    best: tuple[int, str, dict[str, Any]] | None = None
+    stack: list[tuple[str, Any]] = [(str(k), v) for k, v in data.items() if k not in _KEEP_WHOLE]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            name = path.rsplit(".", 1)[-1]
+            size = json_size(value) if name in _OPEN_MAPS and len(value) > 1 else 0
+            if size and (best is None or size > best[0]):
+                best = (size, path, value)
+            stack.extend((f"{path}.{k}", v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}", v) for i, v in enumerate(value))
+    return (best[1], best[2]) if best is not None else None
 
 
 def _items_to_drop(items: list[Any], over: int) -> int:
@@ -175,10 +214,10 @@ def _shorten_longest_text(data: Any, over: int) -> bool:
             stack.extend((value, i, v) for i, v in enumerate(value))
         elif isinstance(value, str) and parent is not None and (best is None or len(value) > best[0]):
             best = (len(value), parent, key)
-    if best is None or best[0] <= 1:
+    if best is None or best[0] <= _MIN_SHORTENED:
         return False
     length, parent, key = best
-    keep = max(length - over - 1, 0)
+    keep = max(length - over - 1, _MIN_SHORTENED // 2)
     parent[key] = parent[key][:keep].rstrip() + ELLIPSIS
     return True
 
