@@ -357,4 +357,6 @@ async def test_one_oversized_item_is_shortened_not_dropped(sandbox):
         assert size(result) <= budget
         sc = result.structured_content
         assert sc["truncated"]["budget"] == budget
-        assert sum(sc["truncated"]["omitted"].values()) + len(sc["messages"]) == count
+        assert sc["truncated"]["omitted"]["messages"] + len(sc["messages"]) == count
+        assert sc["truncated"]["shortened_fields"] >= 1
+        assert sc["messages"][0]["text"].endswith("…")
