@@ -339,7 +339,8 @@ async def test_one_oversized_item_is_shortened_not_dropped(sandbox):
             sender_name="Diana Prince",
             sender_email="diana@example.com",
             sender_phone_number=None,
-            sent_at=sandbox.sandbox.now() - timedelta(minutes=1),
+            # The oldest of the thread, so it is the one message that stays.
+            sent_at=min(m.sent_at for m in org.messages(cid)) - timedelta(minutes=1),
             is_read=False,
         )
     )
@@ -359,4 +360,5 @@ async def test_one_oversized_item_is_shortened_not_dropped(sandbox):
         assert sc["truncated"]["budget"] == budget
         assert sc["truncated"]["omitted"]["messages"] + len(sc["messages"]) == count
         assert sc["truncated"]["shortened_fields"] >= 1
+        assert sc["messages"][0]["message_id"] == "m-huge"
         assert sc["messages"][0]["text"].endswith("…")
