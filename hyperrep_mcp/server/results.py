@@ -19,11 +19,13 @@ from hyperrep_mcp.render.views import Out, Truncation
 
 ELLIPSIS = "…"
 # Values a next call needs whole: an ID or a cursor cut short is useless.
-_KEEP_WHOLE = ("next_cursor", "suggested_calls", "notice")
+_KEEP_WHOLE = ("next_cursor", "suggested_calls", "notice", "truncated")
+# Values from a fixed set (the schema's enums): shortened, they would no longer be valid.
+_FIXED_VALUES = ("status", "outcome", "direction")
 # Maps whose entries are data, not a fixed shape: entries may be dropped (and counted) to fit.
 _OPEN_MAPS = ("custom_fields", "extra", "by_folder")
-# Room kept for the `truncated` record itself and a next_cursor that may appear with it.
-_RESERVE = 400
+# Room for a next_cursor that replaces the text's one after the cut.
+_CURSOR_ROOM = 300
 _MAX_ROUNDS = 200
 # Shorter strings are not worth cutting: a map entry or an item goes instead.
 _MIN_SHORTENED = 40
@@ -103,37 +105,31 @@ def bound_result(result: CallToolResult, budget: int) -> CallToolResult:
 def bound_structured(
     data: dict[str, Any], budget: int, *, cursor_at: Callable[[int], str | None] | None = None
 ) -> dict[str, Any]:
-    """`data` cut to at most `budget` characters of JSON, saying what was cut; never a silent cut."""
+    """`data` cut to at most `budget` characters of JSON, saying what was cut; never a silent cut.
+
+    In order, while too big: whole items from the end of the biggest list (one always stays),
+    long texts shortened, entries of open maps dropped, suggested calls dropped, and finally
+    every text but IDs, cursors and the notice shortened to a few characters. The result keeps
+    its schema: should IDs alone exceed the budget, it is returned valid rather than mangled.
+    """
     if json_size(data) <= budget:
         return data
     data = json.loads(json.dumps(data))  # a private copy to cut
     earlier = data.pop("truncated", None) or {}
     omitted: dict[str, int] = dict(earlier.get("omitted") or {})
-    shortened = int(earlier.get("shortened_fields") or 0)
-    target = max(budget - _RESERVE, budget // 2)
+    record = {
+        "omitted": omitted,
+        "shortened_fields": int(earlier.get("shortened_fields") or 0),
+        "budget": budget,
+    }
+    data = {"truncated": record, **data}  # counted while cutting: the record is part of the result
+    # A cursor that replaces the text's one may be longer; anything else is measured as is.
+    target = budget - (_CURSOR_ROOM if cursor_at is not None else 0)
     main = _main_list(data)
     for _ in range(_MAX_ROUNDS):
         over = json_size(data) - target
-        if over <= 0:
+        if over <= 0 or not _cut_once(data, over, record):
             break
-        found = _largest_list(data)
-        if found is not None:
-            name, items = found
-            drop = _items_to_drop(items, over)
-            omitted[name] = omitted.get(name, 0) + drop
-            del items[len(items) - drop :]
-            continue
-        if _shorten_longest_text(data, over):
-            shortened += 1
-            continue
-        found_map = _largest_map(data)
-        if found_map is None:
-            break
-        name, entries = found_map
-        drop = _items_to_drop(list(entries.items()), over)
-        omitted[name] = omitted.get(name, 0) + drop
-        for key in list(entries)[len(entries) - drop :]:
-            del entries[key]
     if main in omitted and cursor_at is not None:
         # The text's cursor continues after the items the text shows; here fewer are shown.
         nxt = cursor_at(len(data[main]))
@@ -141,13 +137,38 @@ def bound_structured(
             data["next_cursor"] = nxt
         else:
             data.pop("next_cursor", None)
-    data["truncated"] = {"omitted": omitted, "shortened_fields": shortened, "budget": budget}
-    if json_size(data) > budget:  # cannot happen with _RESERVE room; stay within the promise anyway
-        data = {
-            "truncated": data["truncated"],
-            "error": "result too large for the output limit; see the text",
-        }
     return data
+
+
+def _cut_once(data: dict[str, Any], over: int, record: dict[str, Any]) -> bool:
+    """One cut of about `over` characters, the least damaging available; False when none is left."""
+    omitted = record["omitted"]
+    found = _largest_list(data)
+    if found is not None:
+        name, items = found
+        drop = _items_to_drop(items, over)
+        omitted[name] = omitted.get(name, 0) + drop
+        del items[len(items) - drop :]
+        return True
+    if _shorten_longest_text(data, over, _MIN_SHORTENED):
+        record["shortened_fields"] += 1
+        return True
+    found_map = _largest_map(data)
+    if found_map is not None:
+        name, entries = found_map
+        drop = _items_to_drop(list(entries.items()), over)
+        omitted[name] = omitted.get(name, 0) + drop
+        for key in list(entries)[len(entries) - drop :]:
+            del entries[key]
+        return True
+    if data.get("suggested_calls"):
+        omitted["suggested_calls"] = omitted.get("suggested_calls", 0) + len(data["suggested_calls"])
+        data["suggested_calls"] = []
+        return True
+    if _shorten_longest_text(data, over, 1):
+        record["shortened_fields"] += 1
+        return True
+    return False
 
 
 def _main_list(data: dict[str, Any]) -> str | None:
@@ -198,7 +219,7 @@ def _items_to_drop(items: list[Any], over: int) -> int:
     return max(drop, 1)
 
 
-def _shorten_longest_text(data: Any, over: int) -> bool:
+def _shorten_longest_text(data: Any, over: int, shortest: int) -> bool:
     """Cut the longest string value (not an ID, cursor or suggested call) by about `over` characters."""
     best: tuple[int, Any, Any] | None = None
     stack: list[tuple[Any, Any, Any]] = [(None, None, data)]
@@ -208,16 +229,19 @@ def _shorten_longest_text(data: Any, over: int) -> bool:
             stack.extend(
                 (value, k, v)
                 for k, v in value.items()
-                if k not in _KEEP_WHOLE and k != "id" and not str(k).endswith("_id")
+                if k not in _KEEP_WHOLE
+                and k not in _FIXED_VALUES
+                and k != "id"
+                and not str(k).endswith("_id")
             )
         elif isinstance(value, list):
             stack.extend((value, i, v) for i, v in enumerate(value))
         elif isinstance(value, str) and parent is not None and (best is None or len(value) > best[0]):
             best = (len(value), parent, key)
-    if best is None or best[0] <= _MIN_SHORTENED:
+    if best is None or best[0] <= shortest:
         return False
     length, parent, key = best
-    keep = max(length - over - 1, _MIN_SHORTENED // 2)
+    keep = max(length - over - 1, shortest // 2)
     parent[key] = parent[key][:keep].rstrip() + ELLIPSIS
     return True
 
