@@ -40,18 +40,12 @@ def json_size(data: Any) -> int:
     return len(json.dumps(data, ensure_ascii=False))
 
 
-def tool_result(
-    view: BaseModel,
-    text: str,
-    *,
-    budget: int | None = None,
-    cursor_at: Callable[[int], str | None] | None = None,
-) -> CallToolResult:
-    """`budget` bounds the structured output too; `cursor_at(n)` is the cursor that continues after
-    the first n items of the result's main list (the one its `next_cursor` belongs to)."""
+def tool_result(view: BaseModel, text: str, *, budget: int | None = None) -> CallToolResult:
+    """`budget` bounds the structured output too (list results use `fitted_result` instead, which
+    keeps the text and the structured output showing the same items)."""
     data = view.model_dump(mode="json", exclude_none=True)
     if budget is not None:
-        data = bound_structured(data, budget, cursor_at=cursor_at)
+        data = bound_structured(data, budget)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
 
 
