@@ -335,7 +335,9 @@ async def inbox_overview(
             if convs
             else "No conversations in this window."
         )
-        return "\n".join([header, *summary, awaiting])
+        # The gists quote customers: framed as data, like a thread's messages.
+        framing = [records.FRAMING] if items and kept else []
+        return "\n".join([header, *summary, awaiting, *framing])
 
     lines = [
         "- "
