@@ -63,9 +63,8 @@ _DEFAULT_IGNORABLE = (
     (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
     (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
 )  # fmt: skip
-# Blank-looking letters and symbols outside that set, used to fake empty names and hide payloads:
-# the braille blank, and the Hangul/halfwidth fillers (also listed above, kept here for the record).
-_BLANK_LOOKING = (0x2800, 0x115F, 0x1160, 0x3164, 0xFFA0)
+# A blank-looking symbol outside that set, used to fake empty names and pad hidden payloads.
+_BLANK_LOOKING = (0x2800,)  # BRAILLE PATTERN BLANK
 
 
 def is_invisible(char: str) -> bool:
@@ -78,7 +77,7 @@ def _invisible_re() -> re.Pattern[str]:
     """Match every character we never want an LLM to see.
 
     Built from the running interpreter's Unicode database (not a hard-coded list) so that the
-    "no Cf characters left" guarantee holds on every Python version; the scan costs ~75 ms, once.
+    "no Cf characters left" guarantee holds on every Python version; the scan runs once.
     """
     kept = {ord(c) for c in ("\n", "\t", *_LINE_BREAKS)}
     category = unicodedata.category
