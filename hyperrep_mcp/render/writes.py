@@ -9,12 +9,12 @@ from pydantic import Field
 from hyperrep_mcp.render.layout import next_steps
 from hyperrep_mcp.render.records import contact_line, message_draft_line, response_draft_block
 from hyperrep_mcp.render.text import html_to_text, strip_invisible
-from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, ResponseDraftView, View
+from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, Out, ResponseDraftView
 
 Outcome = Literal["saved", "queued", "already_saved", "recovered", "not_created", "deleted", "kept"]
 
 
-class WriteOut(View):
+class WriteOut(Out):
     organization: OrgRef
     outcome: Outcome = Field(description="What happened upstream")
     sent: bool = Field(description="True only when a message was queued for delivery")

@@ -27,7 +27,7 @@ from hyperrep_mcp.config import WritePolicy
 from hyperrep_mcp.server.confirm import Confirmation, resolver_annotation
 from hyperrep_mcp.server.cursor import InvalidToolCursor
 from hyperrep_mcp.server.hints import error_text
-from hyperrep_mcp.server.results import ToolInputError, tool_error
+from hyperrep_mcp.server.results import ToolInputError, bound_result, tool_error
 
 log = logging.getLogger("hyperrep_mcp.tools")
 
@@ -140,6 +140,10 @@ async def run_guarded(
             result = await fn(*args, **kwargs)
         if isinstance(result, CallToolResult) and result.is_error:
             outcome = "tool_error"
+        settings = getattr(_state_of(kwargs), "settings", None)
+        if isinstance(result, CallToolResult) and settings is not None:
+            # structuredContent within the output limit, whatever built the result
+            result = bound_result(result, settings.max_output_chars)
         return result
     except ToolInputError as exc:
         outcome = "invalid_input"

@@ -19,11 +19,11 @@ from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import Conversation, Message, ResponseRate
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
-from hyperrep_mcp.render.text import message_text
+from hyperrep_mcp.render.text import message_text, one_line
 from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, RateFigures, ResponseRateOut, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.results import fitted_result, tool_result
 from hyperrep_mcp.server.state import FANOUT, AppState
 from hyperrep_mcp.server.tools.common import (
     EPOCH,
@@ -109,7 +109,7 @@ async def get_response_rate(
     suggestions = state.available([call("inbox_overview")])
     text, _ = fit(lines[0], lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
     out = ResponseRateOut(organization=organization, current=current, previous=previous, change_points=change)
-    return tool_result(out, text)
+    return tool_result(out, text, budget=state.settings.max_output_chars)
 
 
 # --- inbox overview ------------------------------------------------------------------------------
@@ -307,7 +307,7 @@ async def inbox_overview(
         )
     await ctx.report_progress(3, total=3, message="done")
 
-    folders = Counter((c.folder or "(none)") for c in convs)
+    folders = Counter(one_line(c.folder or "") or "(none)" for c in convs)
     unread = sum(c.is_read is False for c in convs)
     complete = listed_all and checked >= len(convs)
     if not listed_all:
@@ -335,7 +335,9 @@ async def inbox_overview(
             if convs
             else "No conversations in this window."
         )
-        return "\n".join([header, *summary, awaiting])
+        # The gists quote customers: framed as data, like a thread's messages.
+        framing = [records.FRAMING] if items and kept else []
+        return "\n".join([header, *summary, awaiting, *framing])
 
     lines = [
         "- "
@@ -361,25 +363,30 @@ async def inbox_overview(
         )
         + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
     )
-    text, kept = fit(
-        head,
-        lines,
-        lambda _k: [*notes, *next_steps(suggestions)],
-        state.settings.max_output_chars,
-        cut_note="(output limit reached: the {n} least recent awaiting our reply are not shown)",
+    return fitted_result(
+        lambda limit: fit(
+            head,
+            lines,
+            lambda _k: [*notes, *next_steps(suggestions)],
+            state.settings.max_output_chars,
+            cut_note="(output limit reached: the {n} least recent awaiting our reply are not shown)",
+            limit=limit,
+        ),
+        lambda kept: InboxOverviewOut(
+            organization=organization,
+            window=w,
+            conversations=len(convs),
+            by_folder=dict(folders),
+            unread=unread,
+            awaiting_reply=items[:kept],
+            awaiting_checked=checked,
+            awaiting_complete=complete,
+            response_rate=rate_fig,
+            message_drafts_awaiting_review=draft_count[0] if draft_count else None,
+            notes=notes,
+            suggested_calls=suggestions,
+        ),
+        total=len(items),
+        list_name="awaiting_reply",
+        budget=state.settings.max_output_chars,
     )
-    out = InboxOverviewOut(
-        organization=organization,
-        window=w,
-        conversations=len(convs),
-        by_folder=dict(folders),
-        unread=unread,
-        awaiting_reply=items[:kept],
-        awaiting_checked=checked,
-        awaiting_complete=complete,
-        response_rate=rate_fig,
-        message_drafts_awaiting_review=draft_count[0] if draft_count else None,
-        notes=notes,
-        suggested_calls=suggestions,
-    )
-    return tool_result(out, text)

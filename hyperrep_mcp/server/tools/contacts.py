@@ -17,7 +17,7 @@ from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import ContactOut, ContactsOut
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.results import fitted_result
 from hyperrep_mcp.server.tools.common import (
     EPOCH,
     Cursor,
@@ -155,17 +155,22 @@ async def list_contacts(
         return state.available([call("get_contact", contact_id=views[0].contact_id)]) if one else []
 
     line = records.contact_brief_line if brief else records.contact_line
-    text, kept = fit(header, [line(v) for v in views], footer, state.settings.max_output_chars)
-    out = ContactsOut(
-        organization=organization,
-        contacts=views[:kept],
-        query=needle,
-        scanned=found.scanned if needle else None,
-        scan_complete=found.complete if needle else None,
-        next_cursor=found.next_cursor(kept),
-        suggested_calls=suggested(kept),
+    lines = [line(v) for v in views]
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ContactsOut(
+            organization=organization,
+            contacts=views[:kept],
+            query=needle,
+            scanned=found.scanned if needle else None,
+            scan_complete=found.complete if needle else None,
+            next_cursor=found.next_cursor(kept),
+            suggested_calls=suggested(kept),
+        ),
+        total=len(views),
+        list_name="contacts",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 def _args(needle: str | None) -> str:
@@ -233,18 +238,24 @@ async def get_contact(
     if more:
         suggestions.append(call("list_conversations", contact_id=contact_id))
 
-    text, kept = fit(
-        header,
-        items,
-        lambda _kept: next_steps(state.available(suggestions)),
-        state.settings.max_output_chars,
-        cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
+    # The first item is the contact itself; the conversations follow it.
+    return fitted_result(
+        lambda limit: fit(
+            header,
+            items,
+            lambda _kept: next_steps(state.available(suggestions)),
+            state.settings.max_output_chars,
+            cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
+            limit=limit,
+        ),
+        lambda kept: ContactOut(
+            organization=organization,
+            contact=view,
+            conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
+            more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
+            suggested_calls=state.available(suggestions),
+        ),
+        total=len(items),
+        list_name="conversations",
+        budget=state.settings.max_output_chars,
     )
-    out = ContactOut(
-        organization=organization,
-        contact=view,
-        conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
-        more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
-        suggested_calls=state.available(suggestions),
-    )
-    return tool_result(out, text)
