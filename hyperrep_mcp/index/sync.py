@@ -224,7 +224,10 @@ class OrgIndex:
         started = time.monotonic()
         stats = track_calls()  # this task's own upstream counters
         try:
-            await self._sync_body(run)
+            try:
+                await self._sync_body(run)
+            except ExceptionGroup as group:  # concurrent requests failing alike: report the first
+                raise _first_error(group) from None
             self._last_error = None
         except HyperRepError as exc:
             run.error = exc
@@ -431,6 +434,18 @@ class OrgIndex:
     def note_contact(self, contact: Any) -> None:
         """A contact this server just created (create_contact): known at once, no sync needed."""
         self.store.add_contacts(self.org, [_contact_row(contact)])
+
+
+def _first_error(group: ExceptionGroup) -> Exception:
+    """The first API error in a task group's failures (else the first failure)."""
+    leaves: list[Exception] = []
+
+    def walk(g: ExceptionGroup) -> None:
+        for exc in g.exceptions:
+            walk(exc) if isinstance(exc, ExceptionGroup) else leaves.append(exc)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, HyperRepError)), leaves[0])
 
 
 def _conversation_row(c: Conversation) -> dict[str, Any]:
