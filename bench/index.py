@@ -89,6 +89,7 @@ async def run(*, latency_ms: float = 100.0) -> dict[str, Any]:
             rss0 = _rss_mb()
 
             # 1. First sync of 14 days.
+            cpu0 = time.process_time()
             t0 = time.perf_counter()
             coverage = await index.ensure_fresh(
                 datetime.now(UTC) - timedelta(days=FIRST_SYNC_DAYS), budget_s=300
@@ -99,6 +100,7 @@ async def run(*, latency_ms: float = 100.0) -> dict[str, Any]:
             out["first_sync"] = {
                 "days": FIRST_SYNC_DAYS,
                 "seconds": round(time.perf_counter() - t0, 2),
+                "client_cpu_s": round(time.process_time() - cpu0, 2),
                 "requests": report.requests,
                 "retries": report.retries,
                 "listing_pages": report.listing_pages,
@@ -174,7 +176,8 @@ def lines(r: dict[str, Any]) -> list[str]:
     f, x, ref, mem, ok = r["first_sync"], r["extend_to_90_days"], r["refresh"], r["memory"], r["checks"]
     rows = [
         [f"first sync, {f['days']} days", f"{f['seconds']} s", f"{f['requests']} ({f['listing_pages']} listing)",
-         f"{f['conversations']} conv · {f['messages']} msg · peak {f['peak_in_flight']} in flight", "≤ 8 s",
+         f"{f['conversations']} conv · {f['messages']} msg · peak {f['peak_in_flight']} in flight"
+         f" · our CPU {f['client_cpu_s']} s", "≤ 8 s",
          ok["first_sync_s"] and ok["first_sync_in_flight"]],
         ["refresh, nothing changed", f"{ref['seconds']} s", str(ref["requests"]), f"{ref['round_trips']} RTT",
          "1 request, ≤ 2 RTT", ok["refresh_requests"] and ok["refresh_rtt"]],
