@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from hyperrep_mcp.api import HyperRepClient, HyperRepError
@@ -278,8 +279,13 @@ class OrgIndex:
             total = report.listing_pages + len(queued) if listing_done else None
             await self._tell(run, done, total, message)
 
+        # Cleaning bodies (HTML parsing) is the sync's main CPU cost: a task of its own does it, so a
+        # worker sends its next request as soon as an answer arrives instead of after cleaning it.
+        to_clean, cleaning = anyio.create_memory_object_stream[tuple[str, list[Message], float | None]](
+            max_buffer_size=10_000
+        )
+
         async def fetch_one(cid: str, activity: float | None) -> None:
-            nonlocal fetched
             try:
                 messages = await self._messages(cid, report)
             except HyperRepError as exc:
@@ -293,7 +299,14 @@ class OrgIndex:
                         )
                     return
                 raise
-            store.replace_messages(org, cid, messages, activity)
+            if to_clean is not None:
+                await to_clean.send((cid, messages, activity))
+            else:
+                await clean_one(cid, messages, activity)
+
+        async def clean_one(cid: str, messages: list[Message], activity: float | None) -> None:
+            nonlocal fetched
+            store.replace_messages(org, cid, [_stored(m) for m in messages], activity)
             fetched += 1
             report.conversations_fetched += 1
             if fetched % 10 == 0 or listing_done:
@@ -302,6 +315,11 @@ class OrgIndex:
         async def worker() -> None:
             async for cid, activity in receive:
                 await fetch_one(cid, activity)
+
+        async def cleaner() -> None:
+            async for cid, messages, activity in cleaning:
+                await clean_one(cid, messages, activity)
+                await anyio.lowlevel.checkpoint()  # let answers that arrived meanwhile send the next requests
 
         async def lister() -> None:
             nonlocal listing_done
@@ -327,11 +345,17 @@ class OrgIndex:
                         break
                 listing_done = True
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(lister)
-            tg.start_soon(self._directory, report)
-            for _ in range(MAX_IN_FLIGHT):
-                tg.start_soon(worker)
+        async def fetchers() -> None:
+            async with to_clean, anyio.create_task_group() as tg:
+                tg.start_soon(lister)
+                tg.start_soon(self._directory, report)
+                for _ in range(MAX_IN_FLIGHT):
+                    tg.start_soon(worker)
+
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(cleaner)
+            outer.start_soon(fetchers)
+        to_clean = None  # retry rounds below clean inline
 
         store.set_sync_state(
             org,
@@ -368,13 +392,13 @@ class OrgIndex:
                 await anyio.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _messages(self, cid: str, report: SyncReport) -> list[StoredMessage]:
-        out: list[StoredMessage] = []
+    async def _messages(self, cid: str, report: SyncReport) -> list[Message]:
+        out: list[Message] = []
         cursor: str | None = None
         while True:
             page = await self._call(self.api.list_messages, self.org, cid, limit=PAGE, cursor=cursor)
             report.message_requests += 1
-            out.extend(_stored(m) for m in page.data)
+            out.extend(page.data)
             cursor = page.next_cursor
             if cursor is None:
                 return out
