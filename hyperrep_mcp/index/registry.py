@@ -11,7 +11,6 @@ from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.index.store import Store
 from hyperrep_mcp.index.sync import OrgIndex
 
-
 MAX_IDLE_ORGS = 64
 
 
