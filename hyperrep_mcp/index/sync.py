@@ -12,6 +12,7 @@ sync that outlives a call goes on in the background for the next.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ ROUNDS = 4
 # Read state and folder moves do not change last_activity_at, so the incremental listing cannot see
 # them: the whole window is listed again when the last full listing is older than this.
 FULL_LISTING_EVERY_S = 600.0
+# A listing longer than this is cut into slices walked at once (at most MAX_SLICES).
+SLICE_S = 7 * 86400.0
+MAX_SLICES = 16
 # Contacts and companies have no change marker: listed again when older than this.
 DIRECTORY_EVERY_S = 900.0
 
@@ -321,6 +325,23 @@ class OrgIndex:
                 await clean_one(cid, messages, activity)
                 await anyio.lowlevel.checkpoint()  # let answers that arrived meanwhile send the next requests
 
+        async def walk_slice(since: float, until: float | None) -> None:
+            cursor: str | None = None
+            while True:
+                page = await self._listing_page(since, until, cursor, report)
+                rows = [_conversation_row(c) for c in page.data]
+                report.conversations_listed += len(rows)
+                stale = store.upsert_conversations(org, rows)
+                activity = {r["conversation_id"]: r["last_activity_at"] for r in rows}
+                for cid in stale:
+                    if cid not in queued:
+                        queued.add(cid)
+                        await send.send((cid, activity[cid]))
+                await progress(f"index: listed {report.conversations_listed} conversations")
+                cursor = page.next_cursor
+                if cursor is None:
+                    return
+
         async def lister() -> None:
             nonlocal listing_done
             async with send:
@@ -328,21 +349,9 @@ class OrgIndex:
                 for cid, activity in store.stale_conversations(org):
                     queued.add(cid)
                     await send.send((cid, activity))
-                cursor: str | None = None
-                while True:
-                    page = await self._listing_page(list_from, cursor, report)
-                    rows = [_conversation_row(c) for c in page.data]
-                    report.conversations_listed += len(rows)
-                    stale = store.upsert_conversations(org, rows)
-                    activity = {r["conversation_id"]: r["last_activity_at"] for r in rows}
-                    for cid in stale:
-                        if cid not in queued:
-                            queued.add(cid)
-                            await send.send((cid, activity[cid]))
-                    await progress(f"index: listed {report.conversations_listed} conversations")
-                    cursor = page.next_cursor
-                    if cursor is None:
-                        break
+                async with anyio.create_task_group() as slices:
+                    for since, until in _slices(list_from, now):
+                        slices.start_soon(walk_slice, since, until)
                 listing_done = True
 
         async def fetchers() -> None:
@@ -378,11 +387,18 @@ class OrgIndex:
         store.prune(org, reach)
         await self._contacts_of_new_conversations(report)
 
-    async def _listing_page(self, since: float, cursor: str | None, report: SyncReport) -> Any:
+    async def _listing_page(
+        self, since: float, until: float | None, cursor: str | None, report: SyncReport
+    ) -> Any:
         for attempt in range(ROUNDS):
             try:
                 page = await self._call(
-                    self.api.list_conversations, self.org, limit=PAGE, cursor=cursor, start_date=dt(since)
+                    self.api.list_conversations,
+                    self.org,
+                    limit=PAGE,
+                    cursor=cursor,
+                    start_date=dt(since),
+                    end_date=dt(until),
                 )
                 report.listing_pages += 1
                 return page
@@ -458,6 +474,18 @@ class OrgIndex:
     def note_contact(self, contact: Any) -> None:
         """A contact this server just created (create_contact): known at once, no sync needed."""
         self.store.add_contacts(self.org, [_contact_row(contact)])
+
+
+def _slices(since: float, now: float) -> list[tuple[float, float | None]]:
+    """A long listing cut into week-long slices walked at once (the API filters on last activity,
+    start inclusive, end exclusive, so slices neither overlap nor leave gaps); the newest is open-ended
+    so activity during the sync is not missed. Cursor paging is sequential: 90 days in one walk are
+    25 round trips in a row, in slices 3-4."""
+    span = max(0.0, now - since)
+    count = max(1, min(MAX_SLICES, math.ceil(span / SLICE_S)))
+    step = span / count
+    cuts = [since + step * i for i in range(count)]
+    return [(cuts[i], cuts[i + 1] if i + 1 < count else None) for i in range(count)]
 
 
 def _first_error(group: ExceptionGroup) -> Exception:
