@@ -19,6 +19,7 @@ from mcp.types import CallToolResult, TextContent
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.config import ConfigError, Settings, WritePolicy
+from hyperrep_mcp.index import Indexes
 from hyperrep_mcp.server.confirm import remember_confirmation
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
@@ -86,13 +87,18 @@ def build_server(
             deadline_s=TOOL_DEADLINE_S - 5,
             transport=transport,
         )
-        async with api, anyio.create_task_group() as background:
+        async with (
+            api,
+            Indexes(api, path=settings.index_path, days=settings.index_days) as indexes,
+            anyio.create_task_group() as background,
+        ):
             yield AppState(
                 settings=settings,
                 api=api,
                 default_organization_id=default_organization_id,
                 tool_names=frozenset(spec.name for spec, _ in plan),
                 background=background,
+                indexes=indexes,
             )
             background.cancel_scope.cancel()
 

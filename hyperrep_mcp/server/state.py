@@ -20,6 +20,7 @@ from hyperrep_mcp.api import HyperRepClient, paginate
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.api.models import Company, Contact, Message, Organization
 from hyperrep_mcp.config import Settings
+from hyperrep_mcp.index import Indexes, OrgIndex
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import MessageView
@@ -92,6 +93,15 @@ class AppState:
             await self.organizations()
         except Exception as exc:  # the class only: a message could quote the upstream
             log.debug("warm-up: the organization list could not be loaded (%s)", type(exc).__name__)
+
+    # The inbox index of every organization (SPEC 8); None outside a running server.
+    indexes: Indexes | None = None
+
+    def index(self, org: str) -> OrgIndex:
+        """The organization's inbox index (hyperrep_mcp.index); synced on demand by the tools."""
+        if self.indexes is None:
+            raise RuntimeError("the inbox index is only available inside the server's lifespan")
+        return self.indexes.get(org)
 
     def rendered_message(self, message: Message, *, detailed: bool) -> MessageView:
         key = (message.message_id, message.conversation_id, detailed)
