@@ -7,6 +7,7 @@ Tables (each a module with a `run` returning rows, a renderer in `report.SECTION
 - coldstart: spawn -> the answer to `initialize`, beside a bare MCPServer,
 - tokens: what the model reads against the raw API JSON,
 - http: throughput of the Streamable HTTP transport beside a bare MCPServer,
+- index: the inbox index's first sync, refresh, search and memory at RTT per request (bench/index.py),
 - memory: RSS growth over many calls.
 
 Defaults finish in a few minutes on a 2-core machine; every count is a flag. Only 127.0.0.1.
@@ -26,7 +27,7 @@ from typing import Any
 
 import anyio
 
-from . import coldstart, firstcall, http_load, memory, report, tokens
+from . import coldstart, firstcall, http_load, index, memory, report, tokens
 from .servers import quiet_logging
 from .upstream import BenchData, SandboxProcess
 
@@ -59,6 +60,10 @@ async def _http(args: argparse.Namespace, fast: SandboxProcess, data: BenchData)
     )
 
 
+async def _index(args: argparse.Namespace, fast: SandboxProcess, data: BenchData) -> Any:
+    return await index.run(latency_ms=args.rtt_ms)
+
+
 async def _memory(args: argparse.Namespace, fast: SandboxProcess, data: BenchData) -> Any:
     return await memory.run(fast.url, data, calls=args.memory_calls)
 
@@ -69,6 +74,7 @@ PHASES: dict[str, Phase] = {
     "coldstart": _coldstart,
     "tokens": _tokens,
     "http": _http,
+    "index": _index,
     "memory": _memory,
 }
 

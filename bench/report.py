@@ -264,12 +264,32 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                         f"HTTP throughput vs floor: {row['label']}", value, ">= 0.7x, 0 errors", row["pass"]
                     )
                 )
+    if "index" in results:
+        out += _index_targets(results["index"])
     if "memory" in results:
         m = results["memory"]
         out.append(
             _target(f"RSS growth over {m['calls']} calls", f"{m['growth_mb']:g} MB", "<= 10 MB", m["pass"])
         )
     return out
+
+
+def index_lines(r: dict[str, Any]) -> list[str]:
+    from .index import lines  # bench/index.py renders its own table (it also runs alone)
+
+    return lines(r)
+
+
+def _index_targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    checks, first, refresh = r["checks"], r["first_sync"], r["refresh"]
+    return [
+        _target("index: first sync of 14 days (s)", first["seconds"], "<= 8", checks["first_sync_s"]),
+        _target("index: refresh, nothing changed (requests)", refresh["requests"], "1",
+                checks["refresh_requests"] and checks["refresh_rtt"]),
+        _target("index: search over 90 days (ms)", r["search_worst_median_ms"], "<= 50", checks["search_ms"]),
+        _target("index: memory for 90 days (MB)", r["memory"]["process_growth_mb"], "<= 150",
+                checks["memory_mb"]),
+    ]  # fmt: skip
 
 
 def _target(name: str, value: Any, limit: str, passed: bool) -> dict[str, Any]:
@@ -291,6 +311,7 @@ SECTIONS = {
     "coldstart": coldstart_lines,
     "tokens": token_lines,
     "http": http_lines,
+    "index": index_lines,
     "memory": memory_lines,
 }
 
