@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -35,6 +35,9 @@ COMPANY_PAGES = 5
 # Loaded inside the write tools' validation (to keep `initialize` quick): the warm-up loads them.
 WRITE_PATH_MODULES = ("email_validator", "phonenumbers")
 
+if TYPE_CHECKING:
+    from hyperrep_mcp.server.registry import ToolSpec
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +49,8 @@ class AppState:
     default_organization_id: str | Callable[[], str] | None = None
     # Registered tool names: suggestions never point at a tool this configuration hides.
     tool_names: frozenset[str] = frozenset()
+    # The registered tools by name (the resources render through them).
+    tools: Mapping[str, ToolSpec] = field(default_factory=dict)
     orgs: AsyncTTLCache[list[Organization]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
     )
