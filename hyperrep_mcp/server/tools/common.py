@@ -11,13 +11,17 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Company, Contact, Page
-from hyperrep_mcp.render.views import OrgRef
+from hyperrep_mcp.api.models import Company, Contact, Page, Record
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit
+from hyperrep_mcp.render.views import OrgRef, RecordsOut
 from hyperrep_mcp.server import cursor as cursors
-from hyperrep_mcp.server.results import ToolInputError
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
@@ -39,6 +43,8 @@ OrganizationId = Annotated[
     str | None,
     id_field("Omit when the key sees one organization (else see list_organizations)", required=False),
 ]
+# The conversation a response draft replies in (the draft tools).
+ConversationId = Annotated[str, id_field("conversation_id the draft replies in")]
 Limit = Annotated[int, Field(ge=1, le=100, description="Items to return")]
 Cursor = Annotated[
     str | None,
@@ -256,3 +262,115 @@ async def walk(
             out.complete = False
             return out
         api_cursor, skip = nxt, 0
+
+
+# --- shared renderings with their fetching -------------------------------------------------------
+
+
+async def records_listing(
+    state: AppState,
+    *,
+    org: str,
+    kind: str,
+    tool_name: str,
+    id_key: str,
+    fetch: Callable[[str | None, int], Awaitable[Page[Record]]],
+    cursor: str | None,
+    limit: int,
+    detailed: bool,
+    scope: str = "",
+    id_needed: bool = True,
+) -> CallToolResult:
+    """One renderer for the undocumented listings: whatever fields come back, one line per record.
+
+    Records that point at a contact (sales do) get the contact's name, resolved concurrently like
+    conversation listings do: names over IDs. `id_needed=False`: no tool takes the record's own ID,
+    so concise text leaves it out (structured output and detailed text keep it).
+    """
+    found, organization = await gather(
+        lambda: walk(fetch, cursor, limit=limit, page_size=limit),
+        lambda: org_ref(state, org),
+    )
+    items = [records.record_dict(r, detailed=detailed) for r in found.items]
+    contact_ids = [i["contact_id"] for i in items if isinstance(i.get("contact_id"), str)]
+    if contact_ids:
+        contacts = await contact_names(state, org, contact_ids)
+        for i, item in enumerate(items):
+            contact = contacts.get(item.get("contact_id") or "")
+            if contact is not None and "contact_name" not in item:
+                name = records.contact_name(records.contact_view(contact))
+                items[i] = {"contact_name": name, **item}
+
+    def header(kept: int) -> str:
+        return f"{kind.capitalize()} in {organization.name} — {kept} shown{scope}"
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        lines = [f'next cursor: {nxt} (more: {tool_name}(cursor="{nxt}"))'] if nxt else []
+        if not items:
+            lines.append(f"No {kind} found.")
+        return lines
+
+    shown_id = id_key if id_needed or detailed else None
+    lines = [
+        records.record_line(
+            {k: v for k, v in i.items() if k != id_key or shown_id}, shown_id, trailing_ids=("contact_id",)
+        )
+        for i in items
+    ]
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: RecordsOut(
+            organization=organization, kind=kind, items=items[:kept], next_cursor=found.next_cursor(kept)
+        ),
+        total=len(items),
+        list_name="items",
+        budget=state.settings.max_output_chars,
+    )
+
+
+def moved_or_missing(
+    exc: NotFoundError,
+    state: AppState,
+    *,
+    kind: str,
+    draft_id: str,
+    conversation_id: str | None = None,
+) -> CallToolResult:
+    """A draft 404 as the next step: sent drafts live on in a thread, and an ID of the other kind of
+    draft names the tool that reads it, with the exact arguments."""
+    detail = (exc.detail or "").lower()
+    if "organization_id" in detail:
+        raise exc  # the registry lists the organizations
+    ids = route_ids(exc.route_hint)
+    cid = ids.get("conversations") or conversation_id
+    if "promot" in detail or "was sent" in detail:
+        where = call("get_conversation_thread", conversation_id=cid) if cid else "get_conversation_thread"
+        what = "a conversation" if kind == "message" else "a message in its conversation"
+        return tool_error(
+            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}. "
+            f"Read it with {where}."
+        )
+    if "/response-drafts" in (exc.route_hint or ""):
+        return tool_error(
+            "This ID belongs to a response draft (a reply in a conversation), not a message draft. "
+            f"Read it with {call('get_response_draft', conversation_id=cid, response_id=draft_id)}."
+        )
+    if "/message-drafts" in (exc.route_hint or ""):
+        return tool_error(
+            "This ID belongs to a message draft (new outreach), not a response draft. "
+            f"Read it with {call('get_message_draft', draft_id=draft_id)}."
+        )
+    if kind == "message":
+        listing = call("list_message_drafts")
+    else:
+        if "conversation" in detail:
+            return tool_error(
+                f"No conversation with conversation_id={conversation_id} in this organization. "
+                "Find conversations with inbox_overview or list_conversations."
+            )
+        listing = call("list_response_drafts", conversation_id=conversation_id)
+    return tool_error(
+        f"No {kind} draft with that ID in this organization: it may have been deleted or sent. "
+        f"{listing} shows the drafts that exist."
+    )

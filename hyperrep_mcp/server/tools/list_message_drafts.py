@@ -1,0 +1,89 @@
+"""list_message_drafts: new outbound emails/texts waiting for review or queued to send."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.views import MessageDraftsOut
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import fitted_result
+from hyperrep_mcp.server.tools.common import (
+    Cursor,
+    EndDate,
+    Limit,
+    OrganizationId,
+    ResponseFormat,
+    StartDate,
+    app,
+    listing_dates,
+    org_ref,
+    walk,
+)
+
+EXAMPLE: dict = {}
+
+
+@tool("List message drafts")
+async def list_message_drafts(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, MessageDraftsOut]:
+    """Message drafts (new outbound emails/texts) with their status: saved for review, or queued to send.
+
+    Use it to see what outreach is waiting for a person to review. Replies inside a conversation are
+    response drafts instead (list_response_drafts). Dates filter on creation. Example: list_message_drafts().
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    start, end = listing_dates(start_date, end_date)
+    detailed = response_format == "detailed"
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_message_drafts(
+            org, limit=size, cursor=api_cursor, start_date=start, end_date=end
+        )
+
+    found, organization = await gather(
+        lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
+    )
+    views = [records.message_draft_view(d, detailed=detailed) for d in found.items]
+
+    def header(kept: int) -> str:
+        saved = sum(v.status == "saved" for v in views[:kept])
+        counts = join_fields(
+            f"{saved} saved for review" if saved else None,
+            f"{kept - saved} queued to send" if kept > saved else None,
+        )
+        return f"Message drafts in {organization.name} — {kept} shown" + (f" ({counts})" if counts else "")
+
+    lines = [records.message_draft_line(v, with_body=detailed) for v in views]
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        out = [f'next cursor: {nxt} (more: list_message_drafts(cursor="{nxt}"))'] if nxt else []
+        if not views:
+            out.append("No message drafts.")
+        return out + next_steps(
+            state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
+        )
+
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: MessageDraftsOut(
+            organization=organization, drafts=views[:kept], next_cursor=found.next_cursor(kept)
+        ),
+        total=len(views),
+        list_name="drafts",
+        budget=state.settings.max_output_chars,
+    )

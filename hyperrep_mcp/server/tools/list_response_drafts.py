@@ -1,0 +1,91 @@
+"""list_response_drafts: the reply drafts in one conversation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.views import ResponseDraftsOut
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import fitted_result
+from hyperrep_mcp.server.tools.common import (
+    ConversationId,
+    Cursor,
+    Limit,
+    OrganizationId,
+    ResponseFormat,
+    app,
+    explain_not_found,
+    org_ref,
+    walk,
+)
+
+EXAMPLE: dict = {"conversation_id": "HR_id_Dz9ocW4mhWPONmMZDkb_4Q"}
+
+
+@tool("List response drafts")
+async def list_response_drafts(
+    ctx: Context,
+    conversation_id: ConversationId,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ResponseDraftsOut]:
+    """Response drafts (replies awaiting review or queued) in one conversation, with their text.
+
+    A conversation has at most one pending reply draft; get_conversation_thread shows it too.
+    Example: list_response_drafts(conversation_id="HR_id_...").
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    detailed = response_format == "detailed"
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_response_drafts(org, conversation_id, limit=size, cursor=api_cursor)
+
+    with explain_not_found(
+        f"No conversation with conversation_id={conversation_id} in this organization. "
+        "Find conversations with inbox_overview or list_conversations."
+    ):
+        found, organization = await gather(
+            lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
+        )
+    views = [records.response_draft_view(d, detailed=detailed) for d in found.items]
+
+    def header(kept: int) -> str:
+        return f"Response drafts in {organization.name}, conversation_id={conversation_id} — {kept} shown"
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        out = (
+            [
+                f'next cursor: {nxt} (more: list_response_drafts(conversation_id="{conversation_id}", cursor="{nxt}"))'
+            ]
+            if nxt
+            else []
+        )
+        if not views:
+            out.append("No response drafts in this conversation.")
+        return out + next_steps(
+            state.available([call("upsert_response_draft", conversation_id=conversation_id)])
+        )
+
+    blocks = [records.response_draft_block(v) for v in views]
+    return fitted_result(
+        lambda limit: fit(header, blocks, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ResponseDraftsOut(
+            organization=organization,
+            conversation_id=conversation_id,
+            drafts=views[:kept],
+            next_cursor=found.next_cursor(kept),
+        ),
+        total=len(views),
+        list_name="drafts",
+        budget=state.settings.max_output_chars,
+    )
