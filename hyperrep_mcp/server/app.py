@@ -7,6 +7,7 @@ import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -25,7 +26,7 @@ from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import TOOL_DEADLINE_S, ToolSpec, by_name, tailored
 from hyperrep_mcp.server.resources import register_resources
 from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable, strict_input_schema
-from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.state import AppState, system_clock
 from hyperrep_mcp.server.tooling import HyperRepTool
 from hyperrep_mcp.server.tools import ALL_TOOLS
 
@@ -73,11 +74,13 @@ def build_server(
     tools: Sequence[ToolSpec] = ALL_TOOLS,
     transport: httpx2.AsyncBaseTransport | None = None,
     default_organization_id: str | Callable[[], str] | None = None,
+    clock: Callable[[], datetime] = system_clock,
 ) -> MCPServer:
     """The MCP server for these settings, serving `tools` (in that order) as the settings allow.
 
     `transport` swaps the network (the in-process sandbox, tests); `default_organization_id` is used
-    when a call names none (the demo's main organization)."""
+    when a call names none (the demo's main organization); `clock` is what "now" is for the tools
+    (a sandbox pinned in time gets a server pinned to the same instant)."""
     plan = tool_plan(settings, tools)
 
     @asynccontextmanager
@@ -101,6 +104,7 @@ def build_server(
                 default_organization_id=default_organization_id,
                 tool_names=frozenset(spec.name for spec, _ in plan),
                 tools=by_name(spec for spec, _ in plan),
+                clock=clock,
                 background=background,
                 indexes=indexes,
             )

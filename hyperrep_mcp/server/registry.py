@@ -29,6 +29,7 @@ from hyperrep_mcp.server.confirm import Confirmation, resolver_annotation
 from hyperrep_mcp.server.cursor import InvalidToolCursor
 from hyperrep_mcp.server.hints import error_text
 from hyperrep_mcp.server.results import ToolInputError, bound_result, tool_error
+from hyperrep_mcp.server.state import CALL_CLOCK, AppState, system_clock
 
 log = logging.getLogger("hyperrep_mcp.tools")
 
@@ -143,6 +144,8 @@ async def run_guarded(
     stats = track_calls()
     started = time.perf_counter()
     outcome = "ok"
+    state = _state_of(kwargs)
+    clock = CALL_CLOCK.set(state.clock if isinstance(state, AppState) else system_clock)
     try:
         with anyio.fail_after(TOOL_DEADLINE_S):
             result = await fn(*args, **kwargs)
@@ -177,6 +180,7 @@ async def run_guarded(
             f"{name} failed because of an internal error in hyperrep-mcp (details are in the server log)."
         )
     finally:
+        CALL_CLOCK.reset(clock)
         log.info(
             "tool=%s outcome=%s duration_ms=%.0f upstream_requests=%d retries=%d",
             name,

@@ -10,7 +10,9 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -41,6 +43,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# The clock of the tool call being served (the server's `AppState.clock`, set by the tool guard), so
+# that date windows and "how long ago" read one injectable clock without threading the state
+# through every pure helper.
+CALL_CLOCK: ContextVar[Callable[[], datetime]] = ContextVar("hyperrep_call_clock", default=system_clock)
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -51,6 +63,8 @@ class AppState:
     tool_names: frozenset[str] = frozenset()
     # The registered tools by name (the resources render through them).
     tools: Mapping[str, ToolSpec] = field(default_factory=dict)
+    # What "now" is for the tools (a fixed instant in snapshot tests); read through `tools.common.now`.
+    clock: Callable[[], datetime] = system_clock
     orgs: AsyncTTLCache[list[Organization]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
     )

@@ -22,7 +22,7 @@ from hyperrep_mcp.render.views import OrgRef, RecordsOut
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
-from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.state import CALL_CLOCK, AppState
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -150,7 +150,8 @@ class DateWindow:
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """The current instant by the server's clock (`AppState.clock`), to the second."""
+    return CALL_CLOCK.get()().replace(microsecond=0)
 
 
 def listing_dates(start_date: str | None, end_date: str | None) -> tuple[datetime | None, datetime | None]:

@@ -27,8 +27,8 @@ from hyperrep_mcp.server.tools.common import (
 ResponseId = Annotated[str, id_field("response_id from list_response_drafts")]
 
 EXAMPLE: dict = {
-    "conversation_id": "HR_id_Dz9ocW4mhWPONmMZDkb_4Q",
-    "response_id": "gAAAAABlkvojugLWW1elvpq7G0JgiEiZu6i3PzoC1Gloyi8oJ1xoMqrgbxNmFXE_6xcVdhTd_ulkcfLQ8tfhQ2_VDOAsYtvX7LcysgEWHbIFrDqX1CCqaE4=",
+    "conversation_id": "HR_id_YDF2iG5L19RKdTZclywzJg",
+    "response_id": "gAAAAABl2soLioQd0nsysEwOSH6injz_iEQCcGV22P1Rt43UfTjsWOC8bDgBSV_2i7qBsaPvN6eOd1OyPQGfls8XTB3gvfDr7GgOuFO9AhEZp4BK3wgjaLE=",
 }
 
 

@@ -25,7 +25,7 @@ from hyperrep_mcp.server.tools.common import (
     walk,
 )
 
-EXAMPLE: dict = {"conversation_id": "HR_id_Dz9ocW4mhWPONmMZDkb_4Q"}
+EXAMPLE: dict = {"conversation_id": "HR_id_YDF2iG5L19RKdTZclywzJg"}
 
 
 @tool("List response drafts")
