@@ -28,6 +28,7 @@ from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSO
 M = TypeVar("M", bound=BaseModel)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
 
+MAX_PAGE = 100  # the API's largest page
 MAX_DATE = 40  # the longest ISO 8601 date-time with fraction and offset is about 35 characters
 
 
@@ -281,15 +282,20 @@ async def records_listing(
     detailed: bool,
     scope: str = "",
     id_needed: bool = True,
+    match: Callable[[Record], bool] | None = None,
+    same_args: dict[str, str] | None = None,
 ) -> CallToolResult:
     """One renderer for the undocumented listings: whatever fields come back, one line per record.
 
     Records that point at a contact (sales do) get the contact's name, resolved concurrently like
     conversation listings do: names over IDs. `id_needed=False`: no tool takes the record's own ID,
-    so concise text leaves it out (structured output and detailed text keep it).
+    so concise text leaves it out (structured output and detailed text keep it). `match` keeps only
+    the records it accepts (reading full pages); `same_args` are the arguments the next page's call
+    repeats besides the cursor.
     """
+    page_size = MAX_PAGE if match is not None else limit
     found, organization = await gather(
-        lambda: walk(fetch, cursor, limit=limit, page_size=limit),
+        lambda: walk(fetch, cursor, limit=limit, page_size=page_size, match=match),
         lambda: org_ref(state, org),
     )
     items = [records.record_dict(r, detailed=detailed) for r in found.items]
@@ -307,7 +313,9 @@ async def records_listing(
 
     def footer(kept: int) -> list[str]:
         nxt = found.next_cursor(kept)
-        lines = [f'next cursor: {nxt} (more: {tool_name}(cursor="{nxt}"))'] if nxt else []
+        lines = (
+            [f"next cursor: {nxt} (more: {call(tool_name, **(same_args or {}), cursor=nxt)})"] if nxt else []
+        )
         if not items:
             lines.append(f"No {kind} found.")
         return lines
