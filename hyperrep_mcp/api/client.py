@@ -174,11 +174,11 @@ class HyperRepClient:
                 follow_redirects=False,
                 # Offered, not required (TLS ALPN): where the API speaks HTTP/2, a call's concurrent
                 # requests share one connection instead of a TLS handshake each (a cold 25-request
-                # fan-out: ~80 -> ~45 ms of client CPU, one handshake instead of 25; bench/RESULTS.md).
+                # fan-out: one handshake instead of 25 and less client CPU; figures in bench/RESULTS.md).
                 http2=self._transport is None,
             )
             if self._transport is None:  # proxies from the environment keep their own transports
-                from hyperrep_mcp.api import netbackend  # httpcore2 costs ~30 ms to import: not at start-up
+                from hyperrep_mcp.api import netbackend  # httpcore2 is slow to import: not at start-up
 
                 netbackend.install(getattr(client._transport, "_pool", None))
             self._client = client
@@ -236,7 +236,7 @@ class HyperRepClient:
             # A create is retried only when it certainly never reached the API.
             return isinstance(exc, e.UnreachableError)
 
-        import stamina  # with tenacity ~15 ms to import: the first request pays it, not start-up
+        import stamina  # slow to import (with tenacity): the first request pays it, not start-up
 
         attempts = 0
         try:
@@ -274,7 +274,7 @@ class HyperRepClient:
         self, method: str, path: str, query: dict[str, Any], body: Any, what: str, wait_s: float
     ) -> Any:
         # One URL, parsed once: given a relative path and params, httpx2 parses and re-validates
-        # the URL three times, character by character (~0.1 ms a request with our long IDs).
+        # the URL three times, character by character (noticeable with our long IDs).
         url = httpx2.URL(
             f"{self.base_url}{path}?{httpx2.QueryParams(query)}" if query else self.base_url + path
         )
@@ -577,7 +577,7 @@ class HyperRepClient:
 
 @functools.cache
 def _tls_context() -> ssl.SSLContext:
-    """The default verifying TLS context (system trust store), built once: it costs ~25 ms each time."""
+    """The default verifying TLS context (system trust store), built once: building it is slow."""
     return httpx2.create_ssl_context()
 
 

@@ -3,8 +3,7 @@
 httpcore2 reaches sockets through anyio by default. On asyncio that layer costs more than the
 HTTP work itself when requests run concurrently: the connection pool asks every connection
 whether it is readable each time it hands out a request, and each anyio answer builds a fresh
-dict of socket attributes. Measured in bench/ terms on the 2-core VM (zero-latency sandbox):
-25 concurrent requests 42 ms -> 24 ms of CPU, one request 1.19 -> 0.98 ms. h11, the pool, keep-alive,
+dict of socket attributes (measurements: bench/RESULTS.md). h11, the pool, keep-alive,
 timeouts and the httpx2 API above are unchanged; only connect/read/write/TLS are asyncio's own.
 
 Outside asyncio (trio), the anyio backend is used as before. `install` also tells the pool when
