@@ -250,6 +250,25 @@ async def when_requested(sb: RunningSandbox, method: str, fragment: str, count: 
             await anyio.sleep(0.02)
 
 
+async def upsert_while(
+    sb: RunningSandbox, conversation_id: str, request: tuple[str, str, int], meanwhile: Any
+) -> Any:
+    """upsert_response_draft("Ours.") in drafts mode; once the sandbox has seen `request` (method, path
+    fragment, count), run `meanwhile()` (a person acting in the app) while the call waits."""
+    result: list[Any] = []
+    async with connect(sb) as client, anyio.create_task_group() as tg:
+
+        async def call() -> None:
+            args = {"conversation_id": conversation_id, "body_text": "Ours."}
+            result.append(await client.call_tool("upsert_response_draft", args))
+
+        tg.start_soon(call)
+        await when_requested(sb, *request)
+        meanwhile()
+    [r] = result
+    return r
+
+
 async def test_a_draft_saved_during_the_call_is_not_overwritten(sandbox: RunningSandbox):
     """A colleague saves a reply after the first no-clobber check: the check right before the write sees
     it, and nothing is changed."""
@@ -257,20 +276,11 @@ async def test_a_draft_saved_during_the_call_is_not_overwritten(sandbox: Running
     faults = sandbox.sandbox.faults
     faults.script("slow", method="GET", path_contains="/response-drafts", delay_s=0)  # the first check
     faults.script("slow", method="GET", path_contains="/response-drafts", delay_s=1.0)  # the re-check
-    result: list[Any] = []
-    async with connect(sandbox) as client, anyio.create_task_group() as tg:
 
-        async def call() -> None:
-            result.append(
-                await client.call_tool(
-                    "upsert_response_draft", {"conversation_id": conv, "body_text": "Ours."}
-                )
-            )
-
-        tg.start_soon(call)
-        await when_requested(sandbox, "GET", "/response-drafts", 2)  # the re-check is sleeping
+    def meanwhile() -> None:
         colleague_draft(sandbox, conv, "A colleague's careful reply.")
-    [r] = result
+
+    r = await upsert_while(sandbox, conv, ("GET", "/response-drafts", 2), meanwhile)  # the re-check sleeps
     assert r.is_error and text_of(r).startswith("Changed underneath"), text_of(r)
     assert "A colleague's careful reply." in text_of(r)
     assert posted(sandbox, "/response-drafts") == []
@@ -284,25 +294,16 @@ async def test_a_draft_saved_over_right_after_the_write_is_reported(sandbox: Run
     conv = diana(sandbox)
     # The read-back after the write (GET .../response-drafts/{id}) waits while the person saves.
     sandbox.sandbox.faults.script("slow", method="GET", path_contains="/response-drafts/", delay_s=1.0)
-    result: list[Any] = []
-    async with connect(sandbox) as client, anyio.create_task_group() as tg:
 
-        async def call() -> None:
-            result.append(
-                await client.call_tool(
-                    "upsert_response_draft", {"conversation_id": conv, "body_text": "Ours."}
-                )
-            )
-
-        tg.start_soon(call)
-        await when_requested(sandbox, "GET", "/response-drafts/", 1)
+    def meanwhile() -> None:
         org = sandbox.sandbox.data.org(sandbox.org)
         ours = org.response_draft_for(conv)
         assert ours is not None and ours.body_html == "<p>Ours.</p>"
         org.response_drafts[ours.response_id] = dataclasses.replace(
             ours, body_html="<p>The person's edit.</p>"
         )
-    [r] = result
+
+    r = await upsert_while(sandbox, conv, ("GET", "/response-drafts/", 1), meanwhile)
     assert not r.is_error, text_of(r)
     assert any(n.startswith("Changed underneath") for n in r.structured_content["notes"])
     assert r.structured_content["draft"]["body_text"] == "The person's edit."
