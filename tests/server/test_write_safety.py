@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import time
 import unicodedata
 from collections.abc import AsyncIterator
 from typing import Any
@@ -539,3 +540,23 @@ async def test_a_lone_surrogate_in_request_state_is_an_expired_confirmation(sand
     assert answer["result"]["isError"] is True
     assert answer["result"]["content"][0]["text"] == EXPIRED_CONFIRMATION
     assert len(sends(sandbox)) == 1  # the genuine first send only
+
+
+async def test_the_already_sent_look_reads_the_recent_conversations_at_once(sandbox: RunningSandbox):
+    """Before a send, each conversation started in the window is read; at once, not one after another."""
+    for i in range(4):  # four sent emails: four new conversations in the window
+        r, _ = await confirmed_call(
+            sandbox,
+            "create_message_draft",
+            {**HELLO, "to_email": f"c{i}@example.com", "body_text": f"Note {i}"},
+        )
+        assert r.structured_content["sent"] is True, text_of(r)
+    sandbox.sandbox.advance(30)
+    sandbox.sandbox.faults.script("slow", times=4, method="GET", path_contains="/messages", delay_s=1.0)
+    started = time.monotonic()
+    r, _ = await confirmed_call(sandbox, "create_message_draft", {**HELLO, "body_text": "Something new"})
+    elapsed = time.monotonic() - started
+    assert r.structured_content["sent"] is True, text_of(r)
+    slowed = [q for q in sandbox.sandbox.requests if q.method == "GET" and q.path.endswith("/messages")]
+    assert len(slowed) >= 4
+    assert elapsed < 3.5  # one after another: at least 4 s
