@@ -560,3 +560,19 @@ async def test_the_already_sent_look_reads_the_recent_conversations_at_once(sand
     slowed = [q for q in sandbox.sandbox.requests if q.method == "GET" and q.path.endswith("/messages")]
     assert len(slowed) >= 4
     assert elapsed < 3.5  # one after another: at least 4 s
+
+
+async def test_a_send_stopped_by_a_failed_check_gives_the_confirmation_back(sandbox: RunningSandbox):
+    """The already-sent look fails (HyperRep down for reads) before anything is written: the same
+    answer sent again once HyperRep is back sends the reply, once."""
+    args = {"conversation_id": diana(sandbox), "body_text": "Checked once.", "autosend_draft": True}
+    async with http_replica(sandbox) as (url, rounds):
+        sandbox.sandbox.faults.script("status", times=50, method="GET", path_contains="/messages", status=500)
+        first = await confirm_over_http(url, rounds, "upsert_response_draft", args)
+        assert first.is_error and sends(sandbox) == [], text_of(first)
+        sandbox.sandbox.faults.clear()
+        retried = await post_again(url, *rounds.final[0])
+        again = await post_again(url, *rounds.final[0])
+    assert retried["result"]["structuredContent"]["sent"] is True, retried
+    assert again["result"]["content"][0]["text"].startswith("Not sent again")
+    assert len(sends(sandbox)) == 1

@@ -135,15 +135,17 @@ def _claim_confirmation() -> bool:
 
 
 @contextlib.contextmanager
-def _claim_released_if_not_sent(send: bool) -> Iterator[None]:
-    """A send that certainly never reached HyperRep (refused before anything was made: a 4xx, an
-    unreachable host) gives its confirmation back, so a retry is not reported as "already used".
-    An unknown outcome (timeout, 5xx after sending) keeps the claim: it may have been sent."""
+def _claim_released_if_not_sent(send: bool, *, before_write: bool = False) -> Iterator[None]:
+    """A send that certainly never reached HyperRep gives its confirmation back, so a retry is not
+    reported as "already used": any failure before the write (`before_write`: a check refused or a
+    lookup failed), or a write refused before anything was made (a 4xx, an unreachable host). An
+    unknown outcome (timeout, 5xx after sending) keeps the claim: it may have been sent."""
     try:
         yield
-    except HyperRepError as exc:
+    except Exception as exc:
         identity = confirm.confirmation_id()
-        if send and identity is not None and _certainly_not_sent(exc):
+        not_sent = before_write or (isinstance(exc, HyperRepError) and _certainly_not_sent(exc))
+        if send and identity is not None and not_sent:
             confirm.USED.release(identity)
         raise
 
@@ -430,7 +432,9 @@ async def create_message_draft(
         return _not_created(organization, "Not sent and not saved: the send was not confirmed.")
     if send and not _claim_confirmation():
         return _not_created(organization, _REPLAYED)
-    if send and (found := await reconcile.find_sent_message(state.api, org, payload, _now())) is not None:
+    with _claim_released_if_not_sent(send, before_write=True):
+        found = await reconcile.find_sent_message(state.api, org, payload, _now()) if send else None
+    if found is not None:
         return _not_created(organization, _already_sent(found))
     # The one place the send flags are set: true only with a person's yes in autosend mode.
     payload["autosend_draft"] = send
@@ -682,33 +686,34 @@ async def upsert_response_draft(
         return _not_created(organization, "Not sent and not saved: the send was not confirmed.")
     if send and not _claim_confirmation():
         return _not_created(organization, _REPLAYED)
-    if (
-        send
-        and (
-            found := await reconcile.find_sent_reply(
-                state.api, org, conversation_id, payload["body_html"], _now(), existing
+    with _claim_released_if_not_sent(send, before_write=True):
+        if (
+            send
+            and (
+                found := await reconcile.find_sent_reply(
+                    state.api, org, conversation_id, payload["body_html"], _now(), existing
+                )
             )
-        )
-        is not None
-    ):
-        return _not_created(organization, _already_sent(found))
-    if existing is not None and not send and _same_reply(existing, payload):
-        view = records.response_draft_view(existing)
-        out = ResponseDraftWriteOut(
-            organization=organization,
-            outcome="already_saved",
-            sent=False,
-            summary="This reply is already saved for review (not sent); nothing changed.",
-            draft=view,
-            notes=[_too_long_note(payload["body_html"])] if too_long else [],
-        )
-        return tool_result(out, render(out, budget=state.settings.max_output_chars))
-    _clobber_check(existing, payload, replace_existing)
-    # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
-    # look again right before the write: a draft saved or changed meanwhile is not overwritten.
-    latest = await _pending_draft(state, org, conversation_id)
-    if _changed_underneath(existing, latest):
-        _changed_refusal(latest)
+            is not None
+        ):
+            return _not_created(organization, _already_sent(found))
+        if existing is not None and not send and _same_reply(existing, payload):
+            view = records.response_draft_view(existing)
+            out = ResponseDraftWriteOut(
+                organization=organization,
+                outcome="already_saved",
+                sent=False,
+                summary="This reply is already saved for review (not sent); nothing changed.",
+                draft=view,
+                notes=[_too_long_note(payload["body_html"])] if too_long else [],
+            )
+            return tool_result(out, render(out, budget=state.settings.max_output_chars))
+        _clobber_check(existing, payload, replace_existing)
+        # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
+        # look again right before the write: a draft saved or changed meanwhile is not overwritten.
+        latest = await _pending_draft(state, org, conversation_id)
+        if _changed_underneath(existing, latest):
+            _changed_refusal(latest)
     body = {
         **payload,
         "autosend_draft": send,  # true only with a person's yes in autosend mode
