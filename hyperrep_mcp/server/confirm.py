@@ -134,7 +134,7 @@ async def remember_confirmation(ctx: Any, call_next: Any) -> Any:
     Only a digest is kept (the token itself never reaches a log or the tool)."""
     params = ctx.params if isinstance(ctx.params, Mapping) else {}
     wire = params.get("requestState") if ctx.method == "tools/call" else None
-    # surrogatepass: JSON can carry a lone surrogate ("\\ud800"); such a state is still just a wrong
+    # surrogatepass: JSON can carry a lone surrogate (\ud800); such a state is still just a wrong
     # token, which the SDK's state boundary then refuses (EXPIRED_CONFIRMATION), not an encoding crash.
     digest = (
         hashlib.sha256(wire.encode("utf-8", "surrogatepass")).hexdigest()[:32]

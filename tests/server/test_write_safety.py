@@ -77,6 +77,8 @@ async def test_a_text_confirmation_names_the_phone_it_goes_to(sandbox: RunningSa
     lines = human.asked[0].splitlines()
     assert f"To: Hal Jordan {sent['to_phone_number']}" in lines and sent["modality"] == "text"
     assert not any(line.startswith("To:") and "hal@example.com" in line for line in lines)
+    # The result names the same address.
+    assert r.structured_content["summary"].endswith(f"Message draft to Hal Jordan {sent['to_phone_number']}.")
 
 
 # --- finding 2: one-line fields are one line ------------------------------------------------------------

@@ -333,14 +333,20 @@ def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None}
 
 
+def _addressee(modality: str | None, name: str | None, email: str | None, phone: str | None) -> str:
+    """Who a message goes to, by the address its modality uses: a text goes to the phone even when an
+    email is known, an email to the address."""
+    text = modality == "text"
+    return recipient(name, None if text else email, phone if text else None)
+
+
 def _to_lines(modality: str | None, name: str | None, email: str | None, phone: str | None) -> list[str]:
-    """The address a message goes to by its modality (a text goes to the phone even when an email is
-    known, an email to the address), and the other one marked as not used."""
+    """The confirmation's "To:" line, and the address the modality does not use marked as such."""
     text = modality == "text"
     return [
         line
         for line in (
-            f"To: {recipient(name, None if text else email, phone if text else None)}",
+            f"To: {_addressee(modality, name, email, phone)}",
             f"Recipient's email (recorded, not sent to): {one_line(email)}" if text and email else None,
             f"Recipient's phone (recorded, not sent to): {one_line(phone)}" if not text and phone else None,
         )
@@ -465,7 +471,7 @@ async def create_message_draft(
         organization=organization,
         outcome=outcome,  # type: ignore[arg-type]
         sent=view.status == "queued",
-        summary=f"{status} Message draft to {recipient(payload.get('to_user_name'), payload.get('to_email'), payload.get('to_phone_number'))}.",
+        summary=f"{status} Message draft to {_addressee(payload['modality'], payload.get('to_user_name'), payload.get('to_email'), payload.get('to_phone_number'))}.",
         draft=view,
         notes=notes,
         suggested_calls=state.available(
