@@ -60,7 +60,7 @@ class ServeOptions(BaseSettings):
 def demo_transport() -> tuple[httpx2.AsyncBaseTransport, Callable[[], str]]:
     """An httpx2 transport into an in-process sandbox, and a function naming its main organization.
 
-    The sandbox (about 0.2 s of data generation) is built on the first request, not at start-up:
+    The sandbox (its data generation is noticeable) is built on the first request, not at start-up:
     a client that only lists the tools never pays for it.
     """
 

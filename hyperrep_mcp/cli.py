@@ -19,9 +19,7 @@ from typing import Any
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.config import WRITE_MODES, ConfigError, Settings, is_loopback, load_settings
-from hyperrep_mcp.logs import THIRD_PARTY_LOGGERS, setup_logging
-
-__all__ = ["THIRD_PARTY_LOGGERS", "main"]
+from hyperrep_mcp.logs import setup_logging
 
 EXIT_CONFIG = 2
 SANDBOX_URL = "http://127.0.0.1:8765"  # nominal: --demo talks to the sandbox in-process, not over TCP

@@ -11,7 +11,7 @@ import sys
 from hyperrep_mcp.config import Settings
 
 # uvicorn.error carries the few server lifecycle lines; uvicorn.access is one line per request.
-THIRD_PARTY_LOGGERS = ("httpx2", "httpcore", "mcp", "uvicorn.access", "stamina")
+THIRD_PARTY_LOGGERS = ("httpx2", "httpcore2", "mcp", "uvicorn.access", "stamina")
 
 
 def setup_logging(settings: Settings, *, quiet: bool = False) -> None:

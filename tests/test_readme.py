@@ -29,9 +29,10 @@ from mcp import Client
 from mcp.types import Tool
 
 from hyperrep_mcp.assembly import ServeOptions
-from hyperrep_mcp.cli import THIRD_PARTY_LOGGERS, _parser, main
+from hyperrep_mcp.cli import _parser, main
 from hyperrep_mcp.config import ConfigError, Settings, env_var, load_settings
 from hyperrep_mcp.doctor import client_configs
+from hyperrep_mcp.logs import THIRD_PARTY_LOGGERS
 from hyperrep_mcp.server.app import build_server
 from hyperrep_mcp.server.registry import by_name
 from hyperrep_mcp.server.tools import ALL_TOOLS

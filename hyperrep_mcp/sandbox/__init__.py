@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from hyperrep_mcp.sandbox.state import RequestRecord, Sandbox
 
 # Loaded on first use: `hyperrep-mcp --demo` needs only SandboxConfig at start-up, and the app,
-# its data model and generator cost ~40 ms to import (the sandbox itself is built on the first call).
+# its data model and generator are slow to import (the sandbox itself is built on the first call).
 _HOMES = {
     "FAULT_KINDS": "faults",
     "DroppedConnection": "fault_responses",

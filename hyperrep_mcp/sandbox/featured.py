@@ -14,11 +14,11 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hyperrep_mcp.sandbox.corpus.people import FEATURED_CONTACTS
-from hyperrep_mcp.sandbox.records import Fixtures
+from hyperrep_mcp.sandbox.records import ContactSpec, Fixtures
 from hyperrep_mcp.sandbox.threads import INJECTION_TOPIC
 
 if TYPE_CHECKING:
-    from hyperrep_mcp.sandbox.generate import ContactSpec, OrgBuilder
+    from hyperrep_mcp.sandbox.generate import OrgBuilder
 
 DIANA = "Diana Prince"
 HAL = "Hal Jordan"
@@ -32,8 +32,6 @@ _IN, _OUT = "inbound", "outbound"
 
 
 def contact_specs(builder: OrgBuilder) -> list[ContactSpec]:
-    from hyperrep_mcp.sandbox.generate import ContactSpec
-
     anchor = builder.anchor
     specs = [
         ContactSpec(

@@ -22,6 +22,7 @@ from hyperrep_mcp.sandbox.records import (
     Agent,
     Company,
     Contact,
+    ContactSpec,
     Conversation,
     Fixtures,
     MessageDraft,
@@ -52,20 +53,6 @@ _OUTREACH_SUBJECTS = (
     "Your gutter estimate",
     "Checking in after the install",
 )
-
-
-@dataclass
-class ContactSpec:
-    """A contact before it has an ID (IDs follow the final created_at order)."""
-
-    name: str | None
-    email: str | None
-    phone: str | None
-    created_at: datetime
-    company_index: int | None = None
-    role: str | None = None
-    custom_fields: tuple[tuple[str, str], ...] = ()
-    fixture: str | None = None  # name under which featured.py finds it again
 
 
 @dataclass

@@ -355,3 +355,19 @@ class Fixtures:
     unicode_contact_ids: dict[str, str] = field(default_factory=dict)  # name -> id (big org)
     promoted_message_draft_ids: dict[str, str] = field(default_factory=dict)  # draft -> conv
     promoted_response_draft_ids: dict[str, str] = field(default_factory=dict)  # response -> conv
+
+
+# Lives here, not in generate.py, so that featured.py can build one without importing the generator
+# (which imports featured.py).
+@dataclass
+class ContactSpec:
+    """A contact before it has an ID (IDs follow the final created_at order)."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    created_at: datetime
+    company_index: int | None = None
+    role: str | None = None
+    custom_fields: tuple[tuple[str, str], ...] = ()
+    fixture: str | None = None  # name under which featured.py finds it again

@@ -9,8 +9,8 @@ client speaks, and seals the answer in request state that any replica sharing
 HYPERREP_MCP_STATE_KEY can open.
 
 Fail closed: a client that cannot elicit gets a tool error and nothing happens. The model has no
-argument that counts as consent; only the person's answer does, and only a JSON `true` (StrictBool:
-"yes", 1 or "true" are not consent).
+argument that counts as consent; only the person's answer does, and only a JSON `true` ("yes", 1 or
+"true" are not consent: answer_is_yes refuses them with a plain message).
 
 One confirmation authorizes one send. On 2026-07-28 the answer arrives with a sealed request state;
 the sealed token is unique per question asked (random AEAD nonce, issue time), so its digest is the
@@ -32,21 +32,49 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from mcp.server.mcpserver import Context, ElicitationResult, Resolve
+from mcp.server.mcpserver import AcceptedElicitation, Context, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.server.hints import error_text
 from hyperrep_mcp.server.results import ToolInputError
 
+# The person's answer as the client sent it. The question asks for a boolean, but the field accepts
+# any value, so that a wrong one ("yes", 1) reaches our code, which refuses it with our own message
+# (answer_is_yes), instead of failing the SDK's validation with the SDK's text.
+AnyAnswer = Annotated[Any, WithJsonSchema({"type": "boolean"})]
+
 
 class ConfirmSend(BaseModel):
-    send: StrictBool = Field(description="Send this message now? It goes out to the recipient right away.")
+    model_config = ConfigDict(json_schema_extra={"required": ["send"]})
+
+    send: AnyAnswer = Field(
+        None, description="Send this message now? It goes out to the recipient right away."
+    )
 
 
 class ConfirmDelete(BaseModel):
-    delete: StrictBool = Field(description="Delete this draft permanently?")
+    model_config = ConfigDict(json_schema_extra={"required": ["delete"]})
+
+    delete: AnyAnswer = Field(None, description="Delete this draft permanently?")
+
+
+UNCLEAR_ANSWER = (
+    "Nothing was sent, saved or deleted: the answer to the confirmation was not a plain yes or no (only "
+    "true counts as yes). Call the tool again to be asked again."
+)
+
+
+def answer_is_yes(answer: ElicitationResult[Any] | None, field: str) -> bool:
+    """Consent is only an accepted answer whose `field` is JSON true. Declined, cancelled or no answer,
+    or false: no. Anything else ("yes", 1, "true", missing) is refused as unclear, naming no SDK detail."""
+    if not isinstance(answer, AcceptedElicitation):
+        return False
+    value = getattr(answer.data, field, None)
+    if isinstance(value, bool):
+        return value
+    raise ToolInputError(UNCLEAR_ANSWER)
 
 
 Ask = Callable[[Context, dict[str, Any]], Awaitable[Any]]
@@ -87,8 +115,8 @@ def resolver_annotation(tool: str, param: str, confirmation: Confirmation, arg_n
     params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in arg_names]
     resolver.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     resolver.__annotations__ = {"ctx": Context}
-    # The elicitation's wire key is the SDK's own: this closure's module:qualname, made distinct per
-    # tool deterministically at registration, so it is the same on every replica running this code.
+    # The SDK binds a confirmation's request state to the tool's name and arguments, and keys the
+    # answer by this resolver; both are the same on every replica running this code.
     return Annotated[ElicitationResult[confirmation.model], Resolve(resolver)]  # type: ignore[name-defined]
 
 
@@ -103,34 +131,21 @@ _token: contextvars.ContextVar[str | None] = contextvars.ContextVar("hyperrep_co
 async def remember_confirmation(ctx: Any, call_next: Any) -> Any:
     """Middleware, outside the SDK's state boundary: note which sealed state this tools/call carries.
 
-    Only a digest is kept (the token itself never reaches a log or the tool). Also words the SDK's
-    refusal of a malformed answer (e.g. "yes" where true/false is asked) for the model."""
+    Only a digest is kept (the token itself never reaches a log or the tool)."""
     params = ctx.params if isinstance(ctx.params, Mapping) else {}
     wire = params.get("requestState") if ctx.method == "tools/call" else None
-    token = _token.set(hashlib.sha256(wire.encode()).hexdigest()[:32] if isinstance(wire, str) else None)
+    # surrogatepass: JSON can carry a lone surrogate (\ud800); such a state is still just a wrong
+    # token, which the SDK's state boundary then refuses (EXPIRED_CONFIRMATION), not an encoding crash.
+    digest = (
+        hashlib.sha256(wire.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        if isinstance(wire, str)
+        else None
+    )
+    token = _token.set(digest)
     try:
-        result = await call_next(ctx)
+        return await call_next(ctx)
     finally:
         _token.reset(token)
-    return _plain_answer_error(result) if ctx.method == "tools/call" else result
-
-
-UNCLEAR_ANSWER = (
-    "Nothing was sent, saved or deleted: the answer to the confirmation was not a plain yes or no (only "
-    "true counts as yes). Call the tool again to be asked again."
-)
-
-
-def _plain_answer_error(result: Any) -> Any:
-    """The SDK refuses an answer that does not fit the question's schema with a tool error naming the
-    resolver's internal key; say instead what happened and what to do."""
-    if not isinstance(result, Mapping) or result.get("isError") is not True:
-        return result
-    content = result.get("content") or []
-    text = content[0].get("text", "") if content and isinstance(content[0], Mapping) else ""
-    if text.startswith("Resolver '") and "elicitation" in text:
-        return {**result, "content": [{"type": "text", "text": UNCLEAR_ANSWER}]}
-    return result
 
 
 def confirmation_id() -> str | None:
@@ -157,6 +172,11 @@ class UsedConfirmations:
                 return False
             self._seen[identity] = now
             return True
+
+    def release(self, identity: str) -> None:
+        """Undo a claim whose send certainly did not reach HyperRep, so the same yes can be retried."""
+        with self._lock:
+            self._seen.pop(identity, None)
 
 
 USED = UsedConfirmations()

@@ -16,8 +16,9 @@ from typing import Any
 import anyio
 
 from hyperrep_mcp.api import HyperRepClient, paginate
-from hyperrep_mcp.api.models import Contact, Message, MessageDraft, ResponseDraft
+from hyperrep_mcp.api.models import Contact, Conversation, Message, MessageDraft, ResponseDraft
 from hyperrep_mcp.render.text import message_text
+from hyperrep_mcp.server.concurrency import map_bounded
 
 # Our clock and HyperRep's may disagree a little; look this much further back.
 CLOCK_SLACK = timedelta(seconds=90)
@@ -34,7 +35,8 @@ def fingerprint(kind: str, org: str, payload: dict[str, Any]) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _norm_text(html: str | None) -> str:
+def norm_text(html: str | None) -> str:
+    """A body as comparable text: what a reader sees, whitespace collapsed, case folded."""
     return re.sub(r"\s+", " ", message_text(html, None, concise=False).body).strip().casefold()
 
 
@@ -53,7 +55,7 @@ def same_message_draft(draft: MessageDraft, payload: dict[str, Any]) -> bool:
         return False
     if (draft.subject or "").strip() != (payload.get("subject") or "").strip():
         return False
-    return _norm_text(draft.body_html) == _norm_text(payload.get("body_html"))
+    return norm_text(draft.body_html) == norm_text(payload.get("body_html"))
 
 
 async def find_message_draft(
@@ -121,29 +123,49 @@ SENT_CONVERSATIONS = 20  # new conversations in the window whose first messages 
 def _same_sent_message(message: Message, payload: dict[str, Any]) -> bool:
     if message.inbound:
         return False
-    if (payload.get("subject") or "").strip() and (message.subject or "").strip() != payload[
-        "subject"
-    ].strip():
+    # A text has no subject once sent (HyperRep keeps none on the message), so only an email's is compared.
+    subject = (payload.get("subject") or "").strip()
+    if payload.get("modality") != "text" and subject and (message.subject or "").strip() != subject:
         return False
-    return _norm_text(message.body_html or message.body_text) == _norm_text(payload.get("body_html"))
+    return norm_text(message.body_html or message.body_text) == norm_text(payload.get("body_html"))
+
+
+def _same_recipient(contact: Contact | None, payload: dict[str, Any]) -> bool:
+    """The contact a sent message's conversation belongs to is the one the payload goes to, by the
+    address the modality uses (unknown contact: not the same, so a send is never wrongly refused)."""
+    if contact is None:
+        return False
+    if payload.get("modality") == "text":
+        return bool(_digits(contact.phone_number)) and _digits(contact.phone_number) == _digits(
+            payload.get("to_phone_number")
+        )
+    return (contact.email or "").casefold() == (payload.get("to_email") or "").casefold() != ""
 
 
 async def find_sent_message(
     api: HyperRepClient, org: str, payload: dict[str, Any], now: datetime
 ) -> MessageDraft | Message | None:
-    """The same message queued (a draft with a send time) or already sent (promoted into a new
-    conversation whose outbound message has this subject and body) within SENT_WINDOW."""
+    """The same message to the same recipient queued (a draft with a send time) or already sent
+    (promoted into a new conversation whose outbound message has this subject and body, with the
+    recipient as its contact) within SENT_WINDOW. Only the newest SENT_CONVERSATIONS conversations
+    of the window are looked at."""
     since = now - SENT_WINDOW - CLOCK_SLACK
     draft = await find_message_draft(api, org, payload, since + CLOCK_SLACK)
     if draft is not None and draft.scheduled_send_at is not None:
         return draft
     conversations = await api.list_conversations(org, limit=100, start_date=since)
     recent = [c for c in conversations.data if c.start_at is None or c.start_at >= since]
-    for conv in recent[:SENT_CONVERSATIONS]:
+
+    async def sent_in(conv: Conversation) -> Message | None:
         messages = await api.list_messages(org, conv.conversation_id, limit=5)
-        if any(_same_sent_message(m, payload) for m in messages.data):
-            return messages.data[0]
-    return None
+        match = next((m for m in messages.data if _same_sent_message(m, payload)), None)
+        if match is None:
+            return None
+        contact = await api.get_contact(org, conv.contact_id) if conv.contact_id else None
+        return match if _same_recipient(contact, payload) else None
+
+    found = await map_bounded(sent_in, recent[:SENT_CONVERSATIONS], limit=SENT_CONVERSATIONS)
+    return next((m for m in found if m is not None), None)
 
 
 async def find_sent_reply(
@@ -160,7 +182,7 @@ async def find_sent_reply(
     if (
         pending is not None
         and pending.scheduled_send_at is not None
-        and _norm_text(pending.body_html) == _norm_text(body_html)
+        and norm_text(pending.body_html) == norm_text(body_html)
     ):
         return pending
     messages = await api.list_messages(org, conversation_id, limit=50, start_date=since)

@@ -2,8 +2,8 @@
 output schemas that describe exactly what we send, in the shape validators check fastest.
 
 Input (SPEC section 5): every object is closed (`additionalProperties: false`, at every level), no
-map is open, nothing is a `$ref`, and no node carries a `title` (the property name says it; 11 %
-of the model-facing tool list was titles) or a keyword outside the subset that OpenAI's strict mode
+map is open, nothing is a `$ref`, and no node carries a `title` (the property name says it, and
+titles are a large share of the model-facing tool list) or a keyword outside the subset that OpenAI's strict mode
 and Gemini's function declarations support. Lengths (`minLength`/`maxLength`) are outside it: the
 arguments are still checked against them on every call, so a model that overshoots gets a tool
 error naming the field. An optional property keeps its null branch: strict converters make every

@@ -28,7 +28,10 @@ ALLOWED_TAGS = {
     "a", "b", "blockquote", "br", "code", "div", "em", "h1", "h2", "h3", "h4", "hr", "i", "li", "ol", "p",
     "pre", "span", "strong", "sub", "sup", "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
+# Only attributes that carry no text a reader is not shown: a link's target is written out in the
+# confirmation; a `title` (a tooltip) would be delivered but never shown, so it goes. The "*" entry
+# replaces nh3's default of `title` and `lang` on every tag.
+ALLOWED_ATTRIBUTES = {"*": set(), "a": {"href"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 
 
 def email(value: str, field: str) -> str:
@@ -133,7 +136,9 @@ def body_html(body_text: str | None, body_html_in: str | None, *, required: bool
         raise ToolInputError(f"The body is {len(source)} characters long; keep it under {MAX_BODY}.")
     if has_text:
         return text_to_html(source)
-    cleaned = sanitize_html(source)
+    # Again after sanitizing: nh3 decodes character references, so `&#x202E;` only becomes the bidi
+    # override it stands for here; the stripped result is the payload the confirmation is made from.
+    cleaned = strip_invisible(sanitize_html(source))
     if not re.sub(r"<[^>]*>|&nbsp;|\s", "", cleaned):
         raise ToolInputError(
             "body_html has no visible text once unsafe markup is removed: pass body_text instead."

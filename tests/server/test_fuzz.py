@@ -7,6 +7,7 @@ Examples per tool: HYPERREP_FUZZ_EXAMPLES (default 25).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -41,6 +42,7 @@ NASTY = [
     "\u202egnp.exe",
     "\u200b\u200d\ufeff",
     "󠁁󠁂",  # unicode tag characters
+    "\ud800abc",  # a lone surrogate: valid JSON ("\\ud800"), not encodable as UTF-8
     "Zoë Müller 🏠 ☂",
     "A" * 10_000,
     "gAAAAAB" + "x" * 400 + "=",
@@ -254,3 +256,25 @@ def test_dot_segments_control_characters_and_2_mb_in_every_string_argument(
     tracebacks = [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
     assert not tracebacks, tracebacks[:3]
     assert checked == len(ROUTE_BREAKERS) * len(list(_string_arguments(schema)))
+
+
+# The sealed request state of a 2026-07-28 confirmation, forged: raw JSON, since a client library
+# would not send a lone surrogate (a 2 MB body is refused earlier, with 413). Each is refused as an expired confirmation; nothing more is sent.
+FORGED_STATES = ['"\\ud800abc"', '"\\udfff"', '""', '"\\u0000"', '"' + "A" * 100_000 + '"', '"x\\ny"']
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("forged", FORGED_STATES, ids=lambda f: f[:12])
+async def test_forged_request_state_is_an_expired_confirmation(sandbox: RunningSandbox, forged: str):
+    from hyperrep_mcp.server.app import EXPIRED_CONFIRMATION
+    from tests.server.test_write_safety import HELLO, confirm_over_http, http_replica, post_again, sends
+
+    async with http_replica(sandbox) as (url, rounds):
+        await confirm_over_http(url, rounds, "create_message_draft", HELLO)
+        headers, content = rounds.final[0]
+        body = json.loads(content)
+        body["params"]["requestState"] = "PLACEHOLDER"
+        answer = await post_again(url, headers, json.dumps(body).replace('"PLACEHOLDER"', forged).encode())
+    assert answer["result"]["isError"] is True, answer
+    assert answer["result"]["content"][0]["text"] == EXPIRED_CONFIRMATION
+    assert len(sends(sandbox)) == 1  # the genuine send only

@@ -8,7 +8,8 @@ on the sandbox's own request log and data, not through our code.
 
 from __future__ import annotations
 
-from typing import Any
+import typing
+from typing import Any, Literal
 
 import pytest
 from mcp.types import ElicitRequestParams, ElicitResult
@@ -39,6 +40,13 @@ class Asked:
     async def __call__(self, _context: Any, params: ElicitRequestParams) -> ElicitResult:
         self.questions.append(params.message)
         return ElicitResult(action="accept", content={"send": True})
+
+
+async def listed_and_sent(sb: RunningSandbox, mode: str, person: Asked) -> tuple[dict[str, Any], Any]:
+    """The tools listed in `mode`, and a create_message_draft that asks to send (autosend_draft=true)."""
+    async with connect(sb, write_mode=mode, elicitation_callback=person) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        return tools, await client.call_tool("create_message_draft", {**EMAIL, "autosend_draft": True})
 
 
 def bodies(sb: RunningSandbox) -> list[dict[str, Any]]:
@@ -91,9 +99,7 @@ async def test_read_only_lists_and_runs_no_write_tool(sandbox: RunningSandbox):
 
 async def test_drafts_hides_the_send_parameters_and_a_passed_one_sends_nothing(sandbox: RunningSandbox):
     person = Asked()
-    async with connect(sandbox, write_mode="drafts", elicitation_callback=person) as client:
-        tools = {t.name: t for t in (await client.list_tools()).tools}
-        r = await client.call_tool("create_message_draft", {**EMAIL, "autosend_draft": True})
+    tools, r = await listed_and_sent(sandbox, "drafts", person)
     for name in SENDERS:
         assert not SEND_PARAMETERS & set(tools[name].input_schema["properties"]), name
         assert tools[name].annotations.open_world_hint is False, name
@@ -110,9 +116,7 @@ async def test_drafts_hides_the_send_parameters_and_a_passed_one_sends_nothing(s
 
 async def test_autosend_asks_a_person_before_sending(sandbox: RunningSandbox):
     person = Asked()
-    async with connect(sandbox, write_mode="autosend", elicitation_callback=person) as client:
-        tools = {t.name: t for t in (await client.list_tools()).tools}
-        r = await client.call_tool("create_message_draft", {**EMAIL, "autosend_draft": True})
+    tools, r = await listed_and_sent(sandbox, "autosend", person)
     for name in SENDERS:
         assert "autosend_draft" in tools[name].input_schema["properties"], name
         assert tools[name].annotations.open_world_hint is True, name  # it can reach people outside
@@ -129,15 +133,24 @@ async def test_autosend_without_a_client_that_can_ask_sends_nothing(sandbox: Run
     assert sandbox.sandbox.writes() == []
 
 
+def test_the_settings_modes_are_the_policy_table():
+    """The settings accept exactly the modes in WRITE_POLICIES: derived from the table, not listed."""
+    field = Settings.model_fields["write_mode"]
+    assert typing.get_args(field.annotation) == tuple(WRITE_POLICIES) == WRITE_MODES
+
+
 def test_a_new_mode_is_one_entry(monkeypatch: pytest.MonkeyPatch):
     """A mode that registers writes but can never send: no other code needs to learn its name."""
     review = WritePolicy("review", registers_writes=True, may_send=False, summary="drafts, reviewed twice")
     monkeypatch.setitem(WRITE_POLICIES, "review", review)
-    # The settings' own check follows WRITE_MODES, fixed at import; construct past it. A closed local
-    # port: the doctor's probe fails fast and nothing leaves the machine.
-    settings = Settings.model_construct(
-        **{**Settings(api_key="k", base_url="http://127.0.0.1:9").model_dump(), "write_mode": "review"}
-    )
+
+    # The settings derive their modes from the table when config is imported (checked above); with
+    # the patched table, the same derivation, validated as usual.
+    class ReviewSettings(Settings):
+        write_mode: Literal[tuple(WRITE_POLICIES)] = "drafts"  # type: ignore[valid-type]
+
+    # A closed local port: the doctor's probe fails fast and nothing leaves the machine.
+    settings = ReviewSettings(api_key="k", base_url="http://127.0.0.1:9", write_mode="review")
     assert settings.write_policy is review
     plan = {spec.name: hidden for spec, hidden in tool_plan(settings)}
     assert set(plan) == set(TOOLS)

@@ -12,15 +12,23 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, ElicitationResult
 from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from hyperrep_mcp.api.client import current_stats, iso
-from hyperrep_mcp.api.errors import NotFoundError, OutcomeUnknownError
+from hyperrep_mcp.api.errors import (
+    APIStatusError,
+    HyperRepError,
+    NotFoundError,
+    OutcomeUnknownError,
+    UnreachableError,
+)
 from hyperrep_mcp.api.models import DraftReceipt, MessageDraft, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
@@ -74,8 +82,8 @@ def _visible_text(html: str | None) -> str:
 
 
 def _confirmed(answer: ElicitationResult[Any] | None, field: str) -> bool:
-    """Consent is only an accepted answer with the box ticked; anything else (including no answer) is no."""
-    return isinstance(answer, AcceptedElicitation) and bool(getattr(answer.data, field, False))
+    """Consent is only an accepted answer with the box ticked (JSON true); an unclear answer is refused."""
+    return confirm.answer_is_yes(answer, field)
 
 
 def _send_refusal(what: str) -> str:
@@ -106,8 +114,9 @@ def _confirmation_body(body_html: str | None) -> str:
 
 
 _REPLAYED = (
-    "Not sent again: this confirmation was already used to send this message (one confirmation sends "
-    "once). Nothing more was sent or saved."
+    "Not sent again: this confirmation was already used for a send of this message (one confirmation "
+    "sends at most once; that send may or may not have gone through). Nothing more was sent or saved: "
+    "check the conversation in HyperRep, and call the tool again to be asked afresh if it is not there."
 )
 
 
@@ -125,6 +134,30 @@ def _claim_confirmation() -> bool:
     """Single use at this replica: False when this call answers a confirmation already acted on."""
     identity = confirm.confirmation_id()
     return identity is None or confirm.USED.claim(identity)
+
+
+@contextlib.contextmanager
+def _claim_released_if_not_sent(send: bool, *, before_write: bool = False) -> Iterator[None]:
+    """A send that certainly never reached HyperRep gives its confirmation back, so a retry is not
+    reported as "already used": any failure before the write (`before_write`: a check refused or a
+    lookup failed), or a write refused before anything was made (a 4xx, an unreachable host). An
+    unknown outcome (timeout, 5xx after sending) keeps the claim: it may have been sent."""
+    try:
+        yield
+    except Exception as exc:
+        identity = confirm.confirmation_id()
+        not_sent = before_write or (isinstance(exc, HyperRepError) and _certainly_not_sent(exc))
+        if send and identity is not None and not_sent:
+            confirm.USED.release(identity)
+        raise
+
+
+def _certainly_not_sent(exc: HyperRepError) -> bool:
+    if isinstance(exc, OutcomeUnknownError):
+        return False
+    return isinstance(exc, UnreachableError) or (
+        isinstance(exc, APIStatusError) and exc.status is not None and 400 <= exc.status < 500
+    )
 
 
 # --- create_contact --------------------------------------------------------------------------------
@@ -300,15 +333,36 @@ def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None}
 
 
+def _addressee(modality: str | None, name: str | None, email: str | None, phone: str | None) -> str:
+    """Who a message goes to, by the address its modality uses: a text goes to the phone even when an
+    email is known, an email to the address."""
+    text = modality == "text"
+    return recipient(name, None if text else email, phone if text else None)
+
+
+def _to_lines(modality: str | None, name: str | None, email: str | None, phone: str | None) -> list[str]:
+    """The confirmation's "To:" line, and the address the modality does not use marked as such."""
+    text = modality == "text"
+    return [
+        line
+        for line in (
+            f"To: {_addressee(modality, name, email, phone)}",
+            f"Recipient's email (recorded, not sent to): {one_line(email)}" if text and email else None,
+            f"Recipient's phone (recorded, not sent to): {one_line(phone)}" if not text and phone else None,
+        )
+        if line
+    ]
+
+
 def _message_confirmation(payload: dict[str, Any]) -> str:
     """Every recipient, the subject and the whole body, rendered from the payload that is sent."""
-    email, phone = payload.get("to_email"), payload.get("to_phone_number")
-    text = payload["modality"] == "text"
     head = [
-        # The address it goes to by this modality; a text goes to the phone even when an email is given.
-        f"To: {recipient(payload.get('to_user_name'), None if text else email, phone if text else None)}",
-        f"Recipient's email (recorded, not sent to): {email}" if text and email else None,
-        f"Recipient's phone (recorded, not sent to): {phone}" if not text and phone else None,
+        *_to_lines(
+            payload["modality"],
+            payload.get("to_user_name"),
+            payload.get("to_email"),
+            payload.get("to_phone_number"),
+        ),
         f"Cc: {', '.join(payload['cc_emails'])}" if payload.get("cc_emails") else None,
         f"Bcc: {', '.join(payload['bcc_emails'])}" if payload.get("bcc_emails") else None,
         f"Subject: {payload['subject']}" if payload.get("subject") else None,
@@ -384,7 +438,9 @@ async def create_message_draft(
         return _not_created(organization, "Not sent and not saved: the send was not confirmed.")
     if send and not _claim_confirmation():
         return _not_created(organization, _REPLAYED)
-    if send and (found := await reconcile.find_sent_message(state.api, org, payload, _now())) is not None:
+    with _claim_released_if_not_sent(send, before_write=True):
+        found = await reconcile.find_sent_message(state.api, org, payload, _now()) if send else None
+    if found is not None:
         return _not_created(organization, _already_sent(found))
     # The one place the send flags are set: true only with a person's yes in autosend mode.
     payload["autosend_draft"] = send
@@ -403,7 +459,8 @@ async def create_message_draft(
         outcome = "already_saved"
         notes.append("An identical draft was saved less than a minute ago; returning it (no duplicate).")
     else:
-        receipt, notes = await _create_message_draft(state, org, payload, started, send=send)
+        with _claim_released_if_not_sent(send):
+            receipt, notes = await _create_message_draft(state, org, payload, started, send=send)
         if notes:
             outcome = "recovered"
     if too_long:
@@ -414,7 +471,7 @@ async def create_message_draft(
         organization=organization,
         outcome=outcome,  # type: ignore[arg-type]
         sent=view.status == "queued",
-        summary=f"{status} Message draft to {recipient(payload.get('to_user_name'), payload.get('to_email'), payload.get('to_phone_number'))}.",
+        summary=f"{status} Message draft to {_addressee(payload['modality'], payload.get('to_user_name'), payload.get('to_email'), payload.get('to_phone_number'))}.",
         draft=view,
         notes=notes,
         suggested_calls=state.available(
@@ -505,7 +562,7 @@ def _reply_payload(args: dict[str, Any]) -> dict[str, Any]:
 
 def _same_reply(draft: ResponseDraft, payload: dict[str, Any]) -> bool:
     return (
-        reconcile._norm_text(draft.body_html) == reconcile._norm_text(payload["body_html"])
+        reconcile.norm_text(draft.body_html) == reconcile.norm_text(payload["body_html"])
         and sorted(e.casefold() for e in draft.cc_emails)
         == sorted(e.casefold() for e in payload["cc_emails"])
         and sorted(e.casefold() for e in draft.bcc_emails)
@@ -522,21 +579,25 @@ def _clobber_check(existing: ResponseDraft | None, payload: dict[str, Any], repl
             "again in a minute (get_conversation_thread) and draft a follow-up if needed."
         )
     if not replace_existing:
-        body = clip(_visible_text(existing.body_html), PREVIEW_CHARS)[0]
         raise ToolInputError(
             "This conversation already has a reply draft awaiting review (possibly written by a person), so "
             "nothing was changed. To overwrite it, call again with replace_existing=true; the result will show "
-            f"the replaced text. The existing draft (response_id={existing.response_id}):\n"
-            + "\n".join("    " + line for line in body.splitlines())
+            f"the replaced text. The existing draft {_shown_draft(existing)}"
         )
+
+
+def _shown_draft(draft: ResponseDraft) -> str:
+    """A reply draft quoted in an error: its id, then its text indented (clipped to the preview)."""
+    body = clip(_visible_text(draft.body_html), PREVIEW_CHARS)[0]
+    return f"(response_id={draft.response_id}):\n" + "\n".join("    " + line for line in body.splitlines())
 
 
 def _changed_underneath(seen: ResponseDraft | None, latest: ResponseDraft | None) -> bool:
     if seen is None or latest is None:
         return (seen is None) != (latest is None)
-    return seen.response_id != latest.response_id or reconcile._norm_text(
+    return seen.response_id != latest.response_id or reconcile.norm_text(
         seen.body_html
-    ) != reconcile._norm_text(latest.body_html)
+    ) != reconcile.norm_text(latest.body_html)
 
 
 def _changed_refusal(latest: ResponseDraft | None) -> None:
@@ -545,12 +606,10 @@ def _changed_refusal(latest: ResponseDraft | None) -> None:
             "Changed underneath: the conversation's reply draft was deleted or sent while this call ran, so nothing "
             "was changed. Read the thread again (get_conversation_thread) and call again if a reply is still needed."
         )
-    body = clip(_visible_text(latest.body_html), PREVIEW_CHARS)[0]
     raise ToolInputError(
         "Changed underneath: a reply draft in this conversation was saved or edited (possibly by a person) while "
         "this call ran, so nothing was changed. Read it, then call again with replace_existing=true only if it "
-        f"should be overwritten. The draft now (response_id={latest.response_id}):\n"
-        + "\n".join("    " + line for line in body.splitlines())
+        f"should be overwritten. The draft now {_shown_draft(latest)}"
     )
 
 
@@ -570,13 +629,14 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
         return ConfirmSend(send=False)  # not asked: saved for review (the tool says why)
     require_elicitation(ctx, _send_refusal("the reply"))
     contact = await state.contact(org, conversation.contact_id) if conversation.contact_id else None
+    modality = conversation.extra_fields().get("modality")
     to = (
-        recipient(contact.name, contact.email, contact.phone_number)
+        _to_lines(modality, contact.name, contact.email, contact.phone_number)
         if contact
-        else f"the customer in conversation {conversation_id}"
+        else [f"To: the customer in conversation {conversation_id}"]
     )
     head = [
-        f"To: {to}",
+        *to,
         f"Cc: {', '.join(payload['cc_emails'])}" if payload["cc_emails"] else None,
         f"Bcc: {', '.join(payload['bcc_emails'])}" if payload["bcc_emails"] else None,
     ]
@@ -630,38 +690,41 @@ async def upsert_response_draft(
         return _not_created(organization, "Not sent and not saved: the send was not confirmed.")
     if send and not _claim_confirmation():
         return _not_created(organization, _REPLAYED)
-    if (
-        send
-        and (
-            found := await reconcile.find_sent_reply(
-                state.api, org, conversation_id, payload["body_html"], _now(), existing
+    with _claim_released_if_not_sent(send, before_write=True):
+        if (
+            send
+            and (
+                found := await reconcile.find_sent_reply(
+                    state.api, org, conversation_id, payload["body_html"], _now(), existing
+                )
             )
-        )
-        is not None
-    ):
-        return _not_created(organization, _already_sent(found))
-    if existing is not None and not send and _same_reply(existing, payload):
-        view = records.response_draft_view(existing)
-        out = ResponseDraftWriteOut(
-            organization=organization,
-            outcome="already_saved",
-            sent=False,
-            summary="This reply is already saved for review (not sent); nothing changed.",
-            draft=view,
-        )
-        return tool_result(out, render(out, budget=state.settings.max_output_chars))
-    _clobber_check(existing, payload, replace_existing)
-    # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
-    # look again right before the write: a draft saved or changed meanwhile is not overwritten.
-    latest = await _pending_draft(state, org, conversation_id)
-    if _changed_underneath(existing, latest):
-        _changed_refusal(latest)
+            is not None
+        ):
+            return _not_created(organization, _already_sent(found))
+        if existing is not None and not send and _same_reply(existing, payload):
+            view = records.response_draft_view(existing)
+            out = ResponseDraftWriteOut(
+                organization=organization,
+                outcome="already_saved",
+                sent=False,
+                summary="This reply is already saved for review (not sent); nothing changed.",
+                draft=view,
+                notes=[_too_long_note(payload["body_html"])] if too_long else [],
+            )
+            return tool_result(out, render(out, budget=state.settings.max_output_chars))
+        _clobber_check(existing, payload, replace_existing)
+        # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
+        # look again right before the write: a draft saved or changed meanwhile is not overwritten.
+        latest = await _pending_draft(state, org, conversation_id)
+        if _changed_underneath(existing, latest):
+            _changed_refusal(latest)
     body = {
         **payload,
         "autosend_draft": send,  # true only with a person's yes in autosend mode
         "add_notification": False if send else add_notification,
     }
-    receipt = await state.api.upsert_response_draft(org, conversation_id, body)  # idempotent: retried safely
+    with _claim_released_if_not_sent(send):
+        receipt = await state.api.upsert_response_draft(org, conversation_id, body)  # idempotent: retried
     saved = await _quiet(state.api.get_response_draft(org, conversation_id, receipt.id))
     notes: list[str] = [_too_long_note(payload["body_html"])] if too_long else []
     if saved is not None and not _same_reply(saved, payload):
