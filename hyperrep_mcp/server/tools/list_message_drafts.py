@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -9,7 +10,7 @@ from mcp.types import CallToolResult
 
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
-from hyperrep_mcp.render.views import MessageDraftsOut
+from hyperrep_mcp.render.views import MessageDraftsOut, MessageDraftView, OrgRef
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import fitted_result
@@ -58,6 +59,28 @@ async def list_message_drafts(
         lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
     )
     views = [records.message_draft_view(d, detailed=detailed) for d in found.items]
+    suggested = state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
+    return shown(
+        organization,
+        views,
+        found.next_cursor,
+        suggested,
+        with_body=detailed,
+        budget=state.settings.max_output_chars,
+    )
+
+
+def shown(
+    organization: OrgRef,
+    views: list[MessageDraftView],
+    next_cursor: Callable[[int], str | None],
+    suggested: list[str],
+    *,
+    with_body: bool,
+    budget: int,
+) -> CallToolResult:
+    """The whole result: a header counting saved and queued drafts, one line per draft (with its
+    body when detailed), the cursor after the last one shown; text and structured output cut alike."""
 
     def header(kept: int) -> str:
         saved = sum(v.status == "saved" for v in views[:kept])
@@ -67,23 +90,20 @@ async def list_message_drafts(
         )
         return f"Message drafts in {organization.name} — {kept} shown" + (f" ({counts})" if counts else "")
 
-    lines = [records.message_draft_line(v, with_body=detailed) for v in views]
-
     def footer(kept: int) -> list[str]:
-        nxt = found.next_cursor(kept)
+        nxt = next_cursor(kept)
         out = [f'next cursor: {nxt} (more: list_message_drafts(cursor="{nxt}"))'] if nxt else []
         if not views:
             out.append("No message drafts.")
-        return out + next_steps(
-            state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
-        )
+        return out + next_steps(suggested)
 
+    lines = [records.message_draft_line(v, with_body=with_body) for v in views]
     return fitted_result(
-        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: MessageDraftsOut(
-            organization=organization, drafts=views[:kept], next_cursor=found.next_cursor(kept)
+            organization=organization, drafts=views[:kept], next_cursor=next_cursor(kept)
         ),
         total=len(views),
         list_name="drafts",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -9,7 +10,7 @@ from mcp.types import CallToolResult
 
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
-from hyperrep_mcp.render.views import ResponseDraftsOut
+from hyperrep_mcp.render.views import OrgRef, ResponseDraftsOut, ResponseDraftView
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import fitted_result
@@ -57,12 +58,34 @@ async def list_response_drafts(
             lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
         )
     views = [records.response_draft_view(d, detailed=detailed) for d in found.items]
+    suggested = state.available([call("upsert_response_draft", conversation_id=conversation_id)])
+    return shown(
+        organization,
+        conversation_id,
+        views,
+        found.next_cursor,
+        suggested,
+        budget=state.settings.max_output_chars,
+    )
+
+
+def shown(
+    organization: OrgRef,
+    conversation_id: str,
+    views: list[ResponseDraftView],
+    next_cursor: Callable[[int], str | None],
+    suggested: list[str],
+    *,
+    budget: int,
+) -> CallToolResult:
+    """The whole result: a header naming the conversation, one block per draft with its text, the
+    cursor after the last one shown; text and structured output cut alike."""
 
     def header(kept: int) -> str:
         return f"Response drafts in {organization.name}, conversation_id={conversation_id} — {kept} shown"
 
     def footer(kept: int) -> list[str]:
-        nxt = found.next_cursor(kept)
+        nxt = next_cursor(kept)
         out = (
             [
                 f'next cursor: {nxt} (more: list_response_drafts(conversation_id="{conversation_id}", cursor="{nxt}"))'
@@ -72,20 +95,18 @@ async def list_response_drafts(
         )
         if not views:
             out.append("No response drafts in this conversation.")
-        return out + next_steps(
-            state.available([call("upsert_response_draft", conversation_id=conversation_id)])
-        )
+        return out + next_steps(suggested)
 
     blocks = [records.response_draft_block(v) for v in views]
     return fitted_result(
-        lambda limit: fit(header, blocks, footer, state.settings.max_output_chars, limit=limit),
+        lambda limit: fit(header, blocks, footer, budget, limit=limit),
         lambda kept: ResponseDraftsOut(
             organization=organization,
             conversation_id=conversation_id,
             drafts=views[:kept],
-            next_cursor=found.next_cursor(kept),
+            next_cursor=next_cursor(kept),
         ),
         total=len(views),
         list_name="drafts",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )
