@@ -15,8 +15,8 @@ import time
 import httpx2
 import pytest
 
+from hyperrep_mcp.server.bodyguard import MAX_JSON_DEPTH
 from hyperrep_mcp.server.httpproto import HEADER_TIMEOUT_S
-from hyperrep_mcp.server.ratelimit import MAX_JSON_DEPTH
 from tests.e2e.helpers import child_env, http_server
 
 pytestmark = pytest.mark.anyio
