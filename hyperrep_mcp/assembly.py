@@ -4,7 +4,12 @@ The entry point (cli.py) and the doctor call this module; nothing here or below 
 them. Worker processes (`serve --transport http --workers N`) start from scratch and build their
 app with `http_app_from_env`, a uvicorn app factory reading public environment only: the settings
 (HYPERREP_*, see config.py) and the serving options below. The same factory serves any ASGI
-server an operator runs it under (`uvicorn --factory hyperrep_mcp.assembly:http_app_from_env`).
+server an operator runs it under (`uvicorn --factory hyperrep_mcp.assembly:http_app_from_env`),
+but run that way the app gets only its own guards (token, Host/Origin, body deadline and nesting
+bound, rate limit): not the header deadline (a uvicorn protocol class, see server/httpproto.py) and
+not our forwarded-header default (uvicorn then believes X-Forwarded-For from 127.0.0.1). Pass
+`--no-proxy-headers` (or `--forwarded-allow-ips` naming the proxies) and put a reverse proxy with a
+header timeout in front, or use `hyperrep-mcp serve --transport http`, which sets both.
 
 | variable | default | meaning |
 |---|---|---|
@@ -106,19 +111,26 @@ def forwarded_allow_ips(flag: str | None, setting: str) -> str:
     value = flag if flag is not None else setting
     entries = [entry.strip() for entry in value.split(",") if entry.strip()]
     for entry in entries:
-        if entry != "*" and not _is_network(entry):
+        network = _network(entry)
+        if entry == "*" or (network is not None and network.prefixlen == 0):
+            # Trusting every address makes the leftmost X-Forwarded-For entry, which the client
+            # writes, its address: it could rotate it past the per-client rate limit.
+            raise ConfigError(
+                f"--forwarded-allow-ips {entry!r} would trust every client to name its own address; "
+                "name your reverse proxies, e.g. 10.0.0.5,10.1.0.0/16"
+            )
+        if network is None:
             raise ConfigError(
                 f"--forwarded-allow-ips takes IP addresses or networks such as 10.0.0.5,10.1.0.0/16 (got {entry!r})"
             )
     return ",".join(entries)
 
 
-def _is_network(text: str) -> bool:
+def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
     try:
-        ipaddress.ip_network(text, strict=False)
+        return ipaddress.ip_network(text, strict=False)
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def make_http_app(settings: Settings, options: ServeOptions) -> ASGIApp:

@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         "--forwarded-allow-ips",
         default=None,
         metavar="IPS",
-        help="reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For is "
+        help="reverse proxies (comma-separated IPs or networks; not *) whose X-Forwarded-For is "
         "trusted for the client address (default: none; HYPERREP_MCP_FORWARDED_ALLOW_IPS)",
     )
 

@@ -111,7 +111,7 @@ class Settings(BaseSettings):
     # Extra Host names clients use to reach the HTTP transport (comma-separated); --allowed-host adds more.
     mcp_allowed_hosts: str = ""
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
-    # networks, or *); --forwarded-allow-ips overrides. Unset: forwarded headers are ignored, so a
+    # networks; `*` is refused); --forwarded-allow-ips overrides. Unset: forwarded headers are ignored, so a
     # client cannot pick the address its rate limit is counted under.
     mcp_forwarded_allow_ips: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -50,7 +50,7 @@ EXAMPLE = re.compile(r"<!-- example keep=(?P<keep>[0-9a-z,\-]+) -->\n```text\n(?
 ID_LENGTH_SHOWN = 12
 LONG_ID = re.compile(r"\b([a-z_]*id=)(\"?)([A-Za-z0-9_\-]{17,}=*)")
 # Flags in the README that belong to other commands (uv, ruff, the conformance suite, the Inspector,
-# scripts/bundle.py: tests/e2e/test_bundle.py checks that one's).
+# scripts/bundle.py: tests/e2e/test_bundle.py checks that one's; uvicorn).
 OTHER_TOOLS_FLAGS = {
     "--from",
     "--directory",
@@ -59,6 +59,8 @@ OTHER_TOOLS_FLAGS = {
     "--strict",
     "--refresh",
     "--release-url",
+    "--factory",
+    "--no-proxy-headers",
 }
 
 

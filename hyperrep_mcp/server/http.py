@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.config import Settings, is_loopback
+from hyperrep_mcp.server import bodyguard
 from hyperrep_mcp.server.ratelimit import ToolCallRateLimit
 
 DEFAULT_RATE_LIMIT = 600  # tool calls per minute per client address on a public bind
@@ -190,7 +191,11 @@ def build_http_app(
     if limit is None:
         limit = 0 if is_loopback(host) else DEFAULT_RATE_LIMIT
     if limit:
-        app = ToolCallRateLimit(app, per_minute=limit, path=MCP_PATH, max_body=MAX_BODY_BYTES)
+        app = ToolCallRateLimit(app, per_minute=limit, path=MCP_PATH)
+    # On every bind, limit or not: the body's deadline and nesting bound (the limiter counts from its parse).
+    app = bodyguard.BodyGuard(
+        app, path=MCP_PATH, max_body=MAX_BODY_BYTES, body_timeout=bodyguard.BODY_TIMEOUT_S
+    )
     if settings.mcp_token is not None:  # outermost: an unauthenticated caller spends nobody's budget
         app = BearerAuth(app, settings.mcp_token.get_secret_value())
     return GracefulDrain(app)

@@ -43,10 +43,12 @@ from mcp.server.mcpserver.prompts.base import Message, Prompt, PromptArgument, U
 from mcp.shared.exceptions import MCPError
 from mcp.types import INVALID_PARAMS
 
+from hyperrep_mcp.server.results import ToolInputError
+from hyperrep_mcp.server.validation import api_id, names_list
+
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # hyperrep_mcp/
 KINDS = ("text", "id", "days", "date")
 MAX_TEXT = 2000
-MAX_ID = 500
 DAYS_RANGE = (1, 365)
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -96,11 +98,12 @@ class ArgumentSpec:
                 raise _invalid(f"{self.name} is too long ({len(text)} characters; at most {MAX_TEXT}).")
             return " ".join(text.split())
         if self.kind == "id":
-            if len(text) > MAX_ID or any(ch.isspace() or ch in "\"'`" for ch in text):
-                raise _invalid(
-                    f"{self.name} {text[:80]!r} is not an ID: copy it exactly as a tool or completion gave it."
-                )
-            return text
+            # The tools' own rule: the prompt tells the model to pass this ID to them, and a value
+            # they would refuse ('..', '/', '?', bidi controls) has no business in the text either.
+            try:
+                return api_id(text, self.name)
+            except ToolInputError as exc:
+                raise _invalid(str(exc)) from None
         if self.kind == "days":
             low, high = DAYS_RANGE
             if not text.isdigit() or not low <= int(text) <= high:
@@ -129,7 +132,7 @@ class PromptFile:
         unknown = sorted(set(arguments) - known.keys())
         if unknown:
             raise _invalid(
-                f"{self.name} has no argument {', '.join(unknown)}; it takes {_signature(self.arguments)}."
+                f"{self.name} has no argument {names_list(unknown)}; it takes {_signature(self.arguments)}."
             )
         values: dict[str, str] = {"today": today.isoformat()}
         for arg in self.arguments:
@@ -286,7 +289,7 @@ def _unknown_prompt_is_invalid_params(names: frozenset[str]) -> Any:
         if ctx.method == "prompts/get":
             name = (ctx.params or {}).get("name")
             if isinstance(name, str) and name not in names:
-                raise _invalid(f"Unknown prompt: {name}. Prompts: {', '.join(sorted(names))}.")
+                raise _invalid(f"Unknown prompt: {names_list([name])}. Prompts: {', '.join(sorted(names))}.")
         return await call_next(ctx)
 
     return check

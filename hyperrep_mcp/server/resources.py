@@ -228,8 +228,21 @@ async def _values(
     if name == "contact_id":
         return await _contact_values(state, org, typed)
     if name == "conversation_id":
-        return await _conversation_values(state, org, typed, given.get("contact_id"))
+        contact_id = given.get("contact_id") or None
+        if contact_id is not None and not _is_id(contact_id):
+            return []
+        return await _conversation_values(state, org, typed, contact_id)
     return None
+
+
+def _is_id(value: object) -> bool:
+    """Whether a client-supplied context argument may go into an API path: the tools' ID rule.
+    A completion has nothing useful to say about a malformed one, so it offers no values."""
+    try:
+        api_id(value, "context argument")  # type: ignore[arg-type]
+    except ToolInputError:
+        return False
+    return True
 
 
 async def _completion_org(state: AppState, given: dict[str, str]) -> str | None:
@@ -239,7 +252,7 @@ async def _completion_org(state: AppState, given: dict[str, str]) -> str | None:
     if pinned:
         return pinned if chosen in ("", pinned) else None
     if chosen:
-        return chosen
+        return chosen if _is_id(chosen) else None
     try:
         return await state.org_id(None)
     except ToolInputError:  # several organizations and none chosen yet

@@ -20,7 +20,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError, Unexpected
 from mcp.server.mcpserver.tools import Tool
 from pydantic import ValidationError
 
-from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, cursor_problem, id_problem
+from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, cursor_problem, id_problem, names_list
 
 
 def _message(field: str, err: Any) -> str:
@@ -48,9 +48,7 @@ class HyperRepTool(Tool):
         unknown = sorted(set(arguments) - known - self.ignored)
         if unknown:
             names = ", ".join(sorted(known)) or "none"
-            raise ToolError(
-                f"{self.name} has no argument {', '.join(repr(u) for u in unknown)}. Its arguments are: {names}."
-            )
+            raise ToolError(f"{self.name} has no argument {names_list(unknown)}. Its arguments are: {names}.")
         try:
             return await super().run(arguments, context, convert_result)
         except UnexpectedToolError:

@@ -205,6 +205,14 @@ MAX_CURSOR = 2000
 _ID = re.compile(ID_PATTERN)
 
 
+def names_list(names: Iterable[object], shown: int = 5, width: int = 40) -> str:
+    """Names a client sent that we do not know, for an error message: each cut to `width` characters,
+    at most `shown` of them, plus how many there were (a 500,000-character name is not echoed)."""
+    names = list(names)
+    listed = ", ".join(repr(str(name)[:width]) for name in names[:shown])
+    return listed if len(names) <= shown else f"{listed} and {len(names) - shown} more ({len(names)} in all)"
+
+
 def id_problem(field: str) -> str:
     return (
         f"{field} is not a HyperRep ID: IDs hold only letters, digits, '-', '_' and '=' "

@@ -15,8 +15,8 @@ import time
 import httpx2
 import pytest
 
+from hyperrep_mcp.server.bodyguard import MAX_JSON_DEPTH
 from hyperrep_mcp.server.httpproto import HEADER_TIMEOUT_S
-from hyperrep_mcp.server.ratelimit import MAX_JSON_DEPTH
 from tests.e2e.helpers import child_env, http_server
 
 pytestmark = pytest.mark.anyio
@@ -135,3 +135,22 @@ def test_a_thousand_slow_partial_requests_are_closed_within_the_header_deadline(
                 pass
             assert time.monotonic() - started < HEADER_TIMEOUT_S + 3
         assert "Traceback" not in child.stderr()
+
+
+@pytest.mark.parametrize(
+    ("flag", "env"),
+    [("*", None), ("10.0.0.5, *", None), ("0.0.0.0/0", None), ("::/0", None), (None, "*")],
+)
+def test_trusting_every_address_for_forwarded_headers_is_refused(flag: str | None, env: str | None) -> None:
+    """`*` (or a /0 network) would let any client name its own address in X-Forwarded-For and
+    rotate it past the rate limit: a one-line configuration error, exit 2, nothing served."""
+    from tests.e2e.helpers import run_cli
+
+    args = ["serve", "--transport", "http", "--demo", "--port", "0"]
+    if flag is not None:
+        args += ["--forwarded-allow-ips", flag]
+    result = run_cli(*args, env=child_env(**({"HYPERREP_MCP_FORWARDED_ALLOW_IPS": env} if env else {})))
+    assert result.returncode == 2, (result.returncode, result.stderr[-500:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "would trust every client to name its own address" in lines[0], lines
+    assert "Traceback" not in result.stderr

@@ -135,8 +135,8 @@ async def test_bad_arguments_are_refused_with_the_reason(sandbox: RunningSandbox
             client, "response_rate_report", start_date="2026-11-15", end_date="2026-11-01"
         )
     assert "draft_follow_up needs conversation_id" in missing and missing == blank
-    assert "is not an ID" in not_an_id
-    assert "no argument weeks" in unknown and "days (optional)" in unknown
+    assert "conversation_id is not a HyperRep ID" in not_an_id
+    assert "no argument 'weeks'" in unknown and "days (optional)" in unknown
     assert "whole number of days" in days
     assert "YYYY-MM-DD" in bad_date
     assert "after end_date" in swapped
@@ -272,4 +272,25 @@ async def test_an_unknown_prompt_is_invalid_params_naming_ours(sandbox, mode):
         with pytest.raises(MCPError) as info:
             await client.get_prompt("nope", {})
     assert info.value.code == INVALID_PARAMS
-    assert "Unknown prompt: nope" in info.value.message and "triage_inbox" in info.value.message
+    assert "Unknown prompt: 'nope'" in info.value.message and "triage_inbox" in info.value.message
+
+
+async def test_prompt_ids_follow_the_tools_rule_and_long_names_are_not_echoed(
+    client: Client, sandbox: RunningSandbox
+):
+    """draft_follow_up tells the model to pass its conversation_id to the tools: a value the tools
+    would refuse (a dot segment, a '/', '?', '#', a bidi control) is refused here too, and an
+    argument name of 500,000 characters does not come back whole."""
+    before = len(sandbox.sandbox.requests)
+    for bad in ("../../contacts?x=1#\u202e", "..", ".", "a/b", "x" * 501):
+        message = await refused(client, "draft_follow_up", conversation_id=bad)
+        assert "conversation_id is not a HyperRep ID" in message, bad
+        assert len(message) < 300
+    long_names = {f"{i}{'n' * 500_000}": "1" for i in range(7)}
+    unknown = await refused(client, "triage_inbox", **long_names)
+    assert len(unknown) < 600 and "and 2 more (7 in all)" in unknown
+    unknown_prompt = await refused(client, "x" * 500_000)
+    assert len(unknown_prompt) < 300
+    assert sandbox.sandbox.requests[before:] == []
+    fine = await render(client, "draft_follow_up", conversation_id="HR_id_abc-DEF_123=")
+    assert "HR_id_abc-DEF_123=" in fine

@@ -405,3 +405,29 @@ async def test_contact_completion_reuses_one_page_while_typing(sandbox):
             )
     contact_pages = [r for r in sandbox.sandbox.requests[before:] if r.path.endswith("/contacts")]
     assert len(contact_pages) == 1
+
+
+async def test_completion_context_ids_are_checked_before_any_request(
+    client: Client, sandbox: RunningSandbox, caplog: pytest.LogCaptureFixture
+):
+    """A client's context arguments are IDs on their way into an API path: a dot segment, a '/',
+    a control character or a 300 KB string gives no suggestions and sends nothing."""
+    conversations = template(CONVERSATION_URI)
+    await complete(client, conversations, "conversation_id")  # warms whatever a valid call loads
+    before = len(sandbox.sandbox.requests)
+    bad_ids = ["../../../users", "..", ".", "a/b", "x\u202e", "a\nb", "x" * 300_000]
+    for bad in bad_ids:
+        assert await complete(client, conversations, "conversation_id", contact_id=bad) == [], bad
+        assert await complete(client, conversations, "conversation_id", organization_id=bad) == [], bad
+        assert await complete(client, template(CONTACT_URI), "contact_id", organization_id=bad) == [], bad
+    sent = sandbox.sandbox.requests[before:]
+    assert sent == [], [(r.method, r.path[:120]) for r in sent]
+    assert "InvalidURL" not in caplog.text
+    # a well-formed context still completes, from the sandbox's own data
+    fx = sandbox.sandbox.data.fixtures
+    expected = {
+        c.conversation_id
+        for c in sandbox.sandbox.data.contact_conversations(fx.big_org_id, fx.diana_contact_id)
+    }
+    got = await complete(client, conversations, "conversation_id", contact_id=fx.diana_contact_id)
+    assert expected and set(got) == expected

@@ -8,6 +8,7 @@ and documentation links reach the model.
 from __future__ import annotations
 
 import pytest
+from mcp import Client
 
 from tests.support import RunningSandbox, connect, text_of
 
@@ -50,3 +51,16 @@ async def test_an_unknown_argument_lists_the_real_ones(sandbox: RunningSandbox):
         "list_contacts has no argument 'querry'. Its arguments are: cursor, limit, organization_id, query, "
         "response_format."
     )
+
+
+async def test_unknown_argument_names_are_cut_short_in_the_error(client: Client, sandbox: RunningSandbox):
+    """A 500,000-character argument name is not echoed back whole (a 500 KB error for the model)."""
+    before = len(sandbox.sandbox.requests)
+    arguments = {f"{i}{'q' * 500_000}": 1 for i in range(8)}
+    result = await client.call_tool("list_contacts", arguments)
+    assert result.is_error
+    message = text_of(result)
+    assert len(message) < 600, len(message)
+    assert message.startswith("list_contacts has no argument '0qqq") and "and 3 more (8 in all)" in message
+    assert "Its arguments are: cursor, limit, organization_id, query, response_format." in message
+    assert sandbox.sandbox.requests[before:] == []
