@@ -7,8 +7,10 @@ prints it and exits 2. Secrets are `SecretStr`, so no repr, log line or error ev
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, tzinfo
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     # Extra Host names clients use to reach the HTTP transport (comma-separated); --allowed-host adds more.
     mcp_allowed_hosts: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # IANA zone in which period names (this_month, yesterday) and bare dates are read.
+    timezone: str = "UTC"
 
     @field_validator("write_mode", "log_level", mode="before")
     @classmethod
@@ -105,6 +109,23 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes (e.g. the output of `openssl rand -hex 32`)")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        value = value.strip() or "UTC"
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "must be an IANA time zone name such as Europe/Berlin or America/New_York"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        """HYPERREP_TIMEZONE as a tzinfo (UTC itself for UTC, so UTC windows stay plain UTC)."""
+        return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
 
     @property
     def read_only(self) -> bool:

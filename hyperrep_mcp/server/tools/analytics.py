@@ -37,6 +37,7 @@ from hyperrep_mcp.server.tools.common import (
     org_ref,
     walk,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 # --- response rate -------------------------------------------------------------------------------
 
@@ -72,19 +73,27 @@ async def get_response_rate(
     ctx: Context,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    period: Period = None,
     compare_to_previous: Annotated[
-        bool, Field(description="Also compute the preceding window of equal length and the change")
+        bool,
+        Field(
+            description="Also compute the previous period of the same kind (last month for this_month; "
+            "the window of equal length before explicit dates) and the change"
+        ),
     ] = False,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseRateOut]:
     """How many customer conversations we answered: received, responded, and the rate as a percentage,
-    for a window (default: the last 30 days), optionally against the preceding window of equal length.
+    for a window (default: the last 30 days), optionally against the previous period of the same kind
+    (this month so far against the whole of last month).
 
     Use it for "how responsive are we" questions; for which conversations still need a reply use
-    inbox_overview. Example: get_response_rate(start_date="2026-11-01", compare_to_previous=true).
+    inbox_overview. Example: get_response_rate(period="this_month", compare_to_previous=true).
     """
     state = app(ctx)
-    window = date_range(start_date, end_date, default_days=30, past_only=True)
+    window = date_range(
+        start_date, end_date, default_days=30, past_only=True, period=period, zone=state.settings.zone
+    )
     org = await state.org_id(organization_id)
 
     async def fetch(w: DateWindow) -> RateFigures:
@@ -216,6 +225,7 @@ async def inbox_overview(
     ctx: Context,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    period: Period = None,
     limit: Annotated[
         int, Field(ge=1, le=50, description="How many awaiting conversations to list (1-50)")
     ] = 10,
@@ -229,7 +239,9 @@ async def inbox_overview(
     get_conversation_thread and draft a reply with upsert_response_draft. Example: inbox_overview().
     """
     state = app(ctx)
-    window = date_range(start_date, end_date, default_days=7, past_only=True)
+    window = date_range(
+        start_date, end_date, default_days=7, past_only=True, period=period, zone=state.settings.zone
+    )
     org = await state.org_id(organization_id)
     await ctx.report_progress(0, total=3, message="fetching conversations, response rate and drafts")
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
@@ -19,6 +19,7 @@ from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
 
 M = TypeVar("M", bound=BaseModel)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
@@ -38,10 +39,17 @@ ResponseFormat = Annotated[
     Field(description="concise: what you need to answer and act; detailed: every field the API returned"),
 ]
 StartDate = Annotated[
-    str | None, Field(description="ISO 8601 date or date-time (UTC), e.g. 2026-11-01 or 2026-11-01T09:00:00Z")
+    str | None,
+    Field(
+        description="ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T09:00:00Z; without an offset "
+        "it is read in the operator's time zone"
+    ),
 ]
 EndDate = Annotated[
-    str | None, Field(description="ISO 8601 date or date-time (UTC); a bare date includes that whole day")
+    str | None,
+    Field(
+        description="ISO 8601 date or date-time; a bare date includes that whole day (operator's time zone)"
+    ),
 ]
 
 
@@ -94,84 +102,102 @@ def route_ids(route_hint: str | None) -> dict[str, str]:
 # --- dates ---------------------------------------------------------------------------------------
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-END_OF_DAY = time(23, 59, 59)  # what a bare end date means
 
 
-def parse_date(value: str | None, *, field_name: str, end: bool = False) -> datetime | None:
-    """An ISO 8601 date or date-time as aware UTC. A bare end date means the end of that day."""
+def parse_date(
+    value: str | None, *, field_name: str, end: bool = False, zone: tzinfo = UTC
+) -> datetime | None:
+    """An ISO 8601 date or date-time as aware UTC. A bare date, or a date-time without an offset, is
+    read in `zone` (HYPERREP_TIMEZONE); a bare end date means the end of that day."""
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
         if _DATE_ONLY.match(text):
             day = date.fromisoformat(text)
-            return datetime.combine(day, END_OF_DAY if end else time.min, tzinfo=UTC)
+            if end:
+                return midnight(day + timedelta(days=1), zone) - timedelta(seconds=1)
+            return midnight(day, zone)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ToolInputError(
             f"{field_name} {value!r} is not an ISO 8601 date. Use e.g. 2026-11-01 or 2026-11-01T09:00:00Z."
         ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class DateWindow:
-    start: datetime
-    end: datetime
-
-    @property
-    def length(self) -> timedelta:
-        return self.end - self.start
-
-    def previous(self) -> DateWindow:
-        """The window of equal length just before; whole days stay whole days (Jan 1-31 -> Dec 1-31)."""
-        if self.start.time() == time.min and self.end.time() == END_OF_DAY:
-            days = (self.end.date() - self.start.date()).days + 1
-            return DateWindow(self.start - timedelta(days=days), self.start - timedelta(seconds=1))
-        return DateWindow(self.start - self.length, self.start)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
-def listing_dates(start_date: str | None, end_date: str | None) -> tuple[datetime | None, datetime | None]:
-    """Optional filter bounds for a listing, validated before any request."""
-    start = parse_date(start_date, field_name="start_date")
-    end = parse_date(end_date, field_name="end_date", end=True)
-    if start and end and start > end:
+def _no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
+    given = [n for n, v in (("start_date", start_date), ("end_date", end_date)) if v and v.strip()]
+    if period and given:
         raise ToolInputError(
-            f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
+            f"period={period!r} cannot be combined with {' and '.join(given)}: give period alone "
+            f'(e.g. period="{period}") or the dates alone.'
         )
+
+
+def _utc(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M}Z"
+
+
+def listing_dates(
+    start_date: str | None, end_date: str | None, *, period: str | None = None, zone: tzinfo = UTC
+) -> tuple[datetime | None, datetime | None]:
+    """Optional filter bounds for a listing (from `period` or the dates), validated before any request."""
+    _no_period_with_dates(period, start_date, end_date)
+    if period:
+        window = period_window(period, now(), zone)
+        return window.start, window.end
+    start = parse_date(start_date, field_name="start_date", zone=zone)
+    end = parse_date(end_date, field_name="end_date", end=True, zone=zone)
+    if start and end and start > end:
+        raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
     return start, end
 
 
 def date_range(
-    start_date: str | None, end_date: str | None, *, default_days: int, past_only: bool = False
+    start_date: str | None,
+    end_date: str | None,
+    *,
+    default_days: int,
+    past_only: bool = False,
+    period: str | None = None,
+    zone: tzinfo = UTC,
 ) -> DateWindow:
-    """A closed window from the arguments; a missing end is now, a missing start `default_days`
-    before the end.
+    """The window a windowed tool covers: the named `period` (read in `zone`), else the dates, where a
+    missing end is now and a missing start `default_days` before the end; with neither, the
+    `last_{default_days}_days` period. This is THE resolver every windowed tool uses (periods.py
+    holds the pure calendar arithmetic); its `.previous()` is what compare_to_previous compares with.
 
     Errors are raised here, before any request, so the model learns the fix without a round trip.
     With `past_only` (analytics: the API refuses future timestamps) a future end is cut to now and a
     future start is an error that says so, rather than a confusing "start after end".
     """
-    start, end = listing_dates(start_date, end_date)
+    _no_period_with_dates(period, start_date, end_date)
     current = now()
+    if not period and not (start_date and start_date.strip()) and not (end_date and end_date.strip()):
+        period = f"last_{default_days}_days" if f"last_{default_days}_days" in PERIODS else None
+    if period:
+        window = period_window(period, current, zone)
+        if past_only and window.end > current:
+            window = DateWindow(window.start, current, window.period, zone)  # "this month" ends now
+        return window
+    start, end = listing_dates(start_date, end_date, zone=zone)
     if past_only:
         if start and start > current:
             raise ToolInputError(
-                f"start_date ({start:%Y-%m-%d %H:%M}Z) is in the future; analytics cover the past only. "
+                f"start_date ({_utc(start)}) is in the future; analytics cover the past only. "
                 "Use today or an earlier date."
             )
-        end = min(end, current) if end else current  # "this month" ends now
+        end = min(end, current) if end else current
     end = end or current
     start = start or end - timedelta(days=default_days)
     if start > end:
-        raise ToolInputError(
-            f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
-        )
-    return DateWindow(start, end)
+        raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
+    return DateWindow(start, end, None, zone)
 
 
 # --- walking a cursor listing -----------------------------------------------------------------

@@ -36,6 +36,7 @@ from hyperrep_mcp.server.tools.common import (
     org_ref,
     walk,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 FILTER_SCAN_LIMIT = 1000
 SCAN_PAGE = 100
@@ -62,6 +63,7 @@ async def list_conversations(
     ] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    period: Period = None,
     folder: Annotated[
         str | None, Field(max_length=100, description="Only this folder, e.g. inbox, primary, archived")
     ] = None,
@@ -79,8 +81,8 @@ async def list_conversations(
     Dates filter on last activity. Example: list_conversations(start_date="2026-11-16", unread_only=true).
     """
     state = app(ctx)
+    start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)
     org = await state.org_id(organization_id)
-    start, end = listing_dates(start_date, end_date)
     detailed = response_format == "detailed"
     wanted_folder = _folder_key(folder) if folder else None
     filtered = bool(wanted_folder) or unread_only
