@@ -48,6 +48,19 @@ class ConversationView(View):
     last_activity_at: str | None = None
     modality: str | None = None
     subject: str | None = None
+    last_from: Literal["customer", "us"] | None = Field(
+        default=None, description="Who wrote the latest message"
+    )
+    last_message_at: str | None = None
+    gist: str | None = Field(
+        default=None, description="One line of the latest message (customer-written data)"
+    )
+    awaiting_reply: bool | None = Field(
+        default=None, description="The customer wrote last and the conversation is not spam/archived/trash"
+    )
+    waiting_since: str | None = Field(
+        default=None, description="When awaiting our reply: the customer's first message after our last reply"
+    )
     extra: dict[str, Any] | None = None
 
 

@@ -34,6 +34,7 @@ from hyperrep_mcp.server.tools.common import (
     app,
     contact_names,
     date_range,
+    latest_message,
     org_ref,
     walk,
 )
@@ -197,18 +198,10 @@ def first_batch_size(candidates: list[Conversation], limit: int) -> int:
 async def _check(state: AppState, org: str, conv: Conversation) -> Checked:
     """The conversation's latest message (a short look-back from its last activity). A failure marks
     it unknown instead of failing the overview."""
-    since = (conv.last_activity_at - timedelta(days=1)) if conv.last_activity_at else None
     try:
-        page = await state.api.list_messages(org, conv.conversation_id, limit=50, start_date=since)
-        msgs = page.data
-        while page.next_cursor and len(msgs) < 500:  # rare: a very busy last day
-            page = await state.api.list_messages(
-                org, conv.conversation_id, limit=100, cursor=page.next_cursor, start_date=since
-            )
-            msgs += page.data
+        return Checked(conv, await latest_message(state, org, conv), False)
     except HyperRepError:
         return Checked(conv, None, False, failed=True)
-    return Checked(conv, max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None, False)
 
 
 async def _draft_pending(state: AppState, org: str, conversation_id: str) -> bool:

@@ -14,7 +14,7 @@ from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Company, Contact, Page
+from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page
 from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
@@ -76,6 +76,20 @@ async def contact_names(state: AppState, org: str, ids: Iterable[str | None]) ->
         return await state.contacts_by_id(org, ids)
     except HyperRepError:
         return {}
+
+
+async def latest_message(state: AppState, org: str, conv: Conversation) -> Message | None:
+    """A conversation's latest message, read from a short look-back before its last activity (one
+    request, almost always). Raises HyperRepError: callers decide what a failure costs."""
+    since = (conv.last_activity_at - timedelta(days=1)) if conv.last_activity_at else None
+    page = await state.api.list_messages(org, conv.conversation_id, limit=50, start_date=since)
+    msgs = page.data
+    while page.next_cursor and len(msgs) < 500:  # rare: a very busy last day
+        page = await state.api.list_messages(
+            org, conv.conversation_id, limit=100, cursor=page.next_cursor, start_date=since
+        )
+        msgs += page.data
+    return max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None
 
 
 @contextmanager
