@@ -111,7 +111,7 @@ async def list_contacts(
     page (up to 1,000 contacts per call) and reports how far it got; pass the returned cursor to keep
     scanning. Browsing lists name, company and contact_id; matches of a query are shown in full
     (email, phone, role, custom fields), as is every row with response_format="detailed".
-    Examples: list_contacts(query="diana"), list_contacts(query="Northwind Property Management").
+    Example: list_contacts(query="diana"); a company's people: list_contacts(query="Cedar Point Senior Living").
     """
     state = app(ctx)
     org = await state.org_id(organization_id)
