@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # IANA zone in which period names (this_month, yesterday) and bare dates are read.
     timezone: str = "UTC"
+    # The inbox index (SPEC 8): a file for it (unset: in memory), and how many days back it reaches.
+    index_path: str | None = None
+    index_days: int = Field(default=90, ge=1, le=365)
 
     @field_validator("write_mode", "log_level", mode="before")
     @classmethod
@@ -74,7 +77,7 @@ class Settings(BaseSettings):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
 
-    @field_validator("organization_id", "api_key", "mcp_token", "mcp_state_key", mode="before")
+    @field_validator("organization_id", "api_key", "mcp_token", "mcp_state_key", "index_path", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value

@@ -18,6 +18,7 @@ from mcp.types import CallToolResult, TextContent
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.config import ConfigError, Settings
+from hyperrep_mcp.index import Indexes
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
@@ -87,12 +88,13 @@ def build_server(
             deadline_s=TOOL_DEADLINE_S - 5,
             transport=transport,
         )
-        async with api:
+        async with api, Indexes(api, path=settings.index_path, days=settings.index_days) as indexes:
             yield AppState(
                 settings=settings,
                 api=api,
                 default_organization_id=default_organization_id,
                 tool_names=frozenset(spec.name for spec, _ in plan),
+                indexes=indexes,
             )
 
     security = None

@@ -15,6 +15,7 @@ from hyperrep_mcp.api import HyperRepClient, paginate
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.api.models import Company, Contact, Message, Organization
 from hyperrep_mcp.config import Settings
+from hyperrep_mcp.index import Indexes, OrgIndex
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.views import MessageView
 from hyperrep_mcp.server.cache import AsyncTTLCache
@@ -50,6 +51,14 @@ class AppState:
     companies: AsyncTTLCache[dict[str, Company]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=600, max_size=64)
     )
+    # The inbox index of every organization (SPEC 8); None outside a running server.
+    indexes: Indexes | None = None
+
+    def index(self, org: str) -> OrgIndex:
+        """The organization's inbox index (hyperrep_mcp.index); synced on demand by the tools."""
+        if self.indexes is None:
+            raise RuntimeError("the inbox index is only available inside the server's lifespan")
+        return self.indexes.get(org)
 
     def rendered_message(self, message: Message, *, detailed: bool) -> MessageView:
         key = (message.message_id, message.conversation_id, detailed)

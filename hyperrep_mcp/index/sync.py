@@ -1,0 +1,482 @@
+"""Keeping one organization's index up to date (SPEC 8): incremental, bounded, resumable, shared.
+
+A sync lists the conversations active since the last one (the whole window the first time), then
+reads the messages of only those whose `last_activity_at` changed, with at most `MAX_IN_FLIGHT`
+requests at once. The API client already retries 429 (honouring Retry-After) and 5xx; what still
+fails is left marked stale and read again by a later round or the next sync, so a flaky API delays
+the index but never leaves a thread half stored, lost or doubled. One sync runs per organization at
+a time; callers that arrive meanwhile wait on the same one, each for its own time budget, and a
+sync that outlives a call goes on in the background for the next.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from hyperrep_mcp.api import HyperRepClient, HyperRepError
+from hyperrep_mcp.api.client import current_stats, track_calls
+from hyperrep_mcp.api.models import Conversation, Message
+from hyperrep_mcp.index.store import Store, StoredMessage, channel_of, dt, ts
+from hyperrep_mcp.render.text import message_text, strip_invisible
+
+log = logging.getLogger(__name__)
+
+MAX_IN_FLIGHT = 8
+PAGE = 100
+# The next listing starts this much before the last one did: clock skew and late writes upstream.
+OVERLAP_S = 120.0
+# Rounds a sync gives conversations whose messages failed to load (each after the client's retries).
+ROUNDS = 4
+# Read state and folder moves do not change last_activity_at, so the incremental listing cannot see
+# them: the whole window is listed again when the last full listing is older than this.
+FULL_LISTING_EVERY_S = 600.0
+# Contacts and companies have no change marker: listed again when older than this.
+DIRECTORY_EVERY_S = 900.0
+
+Progress = Callable[[float, float | None, str], Awaitable[None]]
+
+
+@dataclass
+class Coverage:
+    """What an answer from the index covers: say it in every answer (SPEC 8)."""
+
+    window_start: datetime | None  # earliest activity a complete listing has reached
+    window_days: int  # the index's reach (HYPERREP_INDEX_DAYS)
+    conversations: int
+    messages: int
+    last_synced: datetime | None  # when the last complete listing started (local clock)
+    pending: int  # conversations whose messages are not stored (yet)
+    syncing: bool  # a sync is still running in the background
+    complete: bool  # the asked window is fully listed and every message stored
+    error: str | None = None  # why the last sync stopped short, if it did
+
+    def describe(self, now: datetime | None = None) -> str:
+        """One line for a header: window, conversations, messages, freshness, gaps."""
+        current = now or datetime.now(UTC)
+        parts = []
+        if self.window_start is not None:
+            parts.append(f"index covers activity since {self.window_start:%Y-%m-%d %H:%M}Z")
+        else:
+            parts.append("index not yet listed")
+        parts.append(f"{self.conversations:,} conversations, {self.messages:,} messages")
+        if self.last_synced is not None:
+            age = max(0, int((current - self.last_synced).total_seconds()))
+            fresh = (
+                "just now" if age < 60 else f"{age // 60} min ago" if age < 3600 else f"{age // 3600} h ago"
+            )
+            parts.append(f"synced {fresh}")
+        if not self.complete:
+            gap = (
+                f"{self.pending:,} conversations' messages not read yet"
+                if self.pending
+                else "listing incomplete"
+            )
+            parts.append(
+                gap + ("; sync continues in the background, ask again shortly" if self.syncing else "")
+            )
+        if self.error:
+            parts.append(f"last sync stopped short: {self.error}")
+        return " · ".join(parts)
+
+
+@dataclass
+class SyncReport:
+    """What one sync did (for the bench and logs)."""
+
+    requests: int = 0
+    retries: int = 0
+    listing_pages: int = 0
+    conversations_listed: int = 0
+    conversations_fetched: int = 0
+    message_requests: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    full_listing: bool = False
+
+
+@dataclass
+class _Run:
+    since: float
+    done: anyio.Event = field(default_factory=anyio.Event)
+    listeners: list[Progress] = field(default_factory=list)
+    report: SyncReport = field(default_factory=SyncReport)
+    error: BaseException | None = None
+
+
+class OrgIndex:
+    """One organization's index: its store rows, its sync, its coverage."""
+
+    def __init__(
+        self, org: str, store: Store, api: HyperRepClient, task_group: TaskGroup, *, days: int
+    ) -> None:
+        self.org = org
+        self.store = store
+        self.api = api
+        self.days = days
+        self._tg = task_group
+        self._run: _Run | None = None
+        self._last_error: str | None = None
+        self.last_report: SyncReport | None = None
+        self._limiter = anyio.Semaphore(MAX_IN_FLIGHT)
+
+    # --- public --------------------------------------------------------------------------------
+
+    def reach_start(self, now: datetime | None = None) -> datetime:
+        """The earliest activity the index ever covers (now minus HYPERREP_INDEX_DAYS)."""
+        return (now or datetime.now(UTC)) - timedelta(days=self.days)
+
+    async def ensure_fresh(
+        self,
+        start: datetime | None = None,
+        *,
+        budget_s: float = 20.0,
+        progress: Progress | None = None,
+    ) -> Coverage:
+        """Bring the index up to date for activity since `start` (default: its whole reach).
+
+        Waits at most `budget_s`; a sync still running then goes on in the background and the
+        returned coverage says how far it got. Raises the API's error when the listing itself fails
+        and nothing is stored to answer from (e.g. a wrong key, an unknown organization).
+        """
+        deadline = time.monotonic() + budget_s
+        since = max(ts(start) if start else 0.0, ts(self.reach_start()) or 0.0)
+        while True:
+            run = self._run
+            if run is None:
+                run = self._start(since)
+            elif run.since > since + OVERLAP_S:  # the running sync covers less than asked: then ours
+                await self._wait(run, deadline, progress)
+                if not run.done.is_set():
+                    break
+                continue
+            await self._wait(run, deadline, progress)
+            if run.done.is_set() and run.error is not None and self._nothing_stored():
+                raise run.error
+            break
+        return self.coverage(start)
+
+    def coverage(self, start: datetime | None = None) -> Coverage:
+        state = self.store.sync_state(self.org)
+        conversations, messages = self.store.counts(self.org)
+        pending = len(self.store.stale_conversations(self.org))
+        covered_from = state["covered_from"]
+        wanted = max(ts(start) if start else 0.0, ts(self.reach_start()) or 0.0)
+        listed = covered_from is not None and covered_from <= wanted + OVERLAP_S
+        return Coverage(
+            window_start=dt(covered_from),
+            window_days=self.days,
+            conversations=conversations,
+            messages=messages,
+            last_synced=dt(state["last_listed"]),
+            pending=pending,
+            syncing=self._run is not None,
+            complete=listed and pending == 0,
+            error=self._last_error,
+        )
+
+    @property
+    def syncing(self) -> bool:
+        return self._run is not None
+
+    async def wait_idle(self) -> None:
+        """Until no sync runs (tests, the bench, shutdown)."""
+        while self._run is not None:
+            await self._run.done.wait()
+
+    # --- the sync ------------------------------------------------------------------------------
+
+    def _nothing_stored(self) -> bool:
+        return self.store.counts(self.org)[0] == 0
+
+    def _start(self, since: float) -> _Run:
+        run = _Run(since=since)
+        self._run = run
+        self._tg.start_soon(self._sync, run)
+        return run
+
+    async def _wait(self, run: _Run, deadline: float, progress: Progress | None) -> None:
+        if progress is not None:
+            run.listeners.append(progress)
+        try:
+            with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                await run.done.wait()
+        finally:
+            if progress is not None and progress in run.listeners:
+                run.listeners.remove(progress)
+
+    async def _tell(self, run: _Run, done: float, total: float | None, message: str) -> None:
+        for listener in list(run.listeners):
+            try:
+                await listener(done, total, message)
+            except Exception:  # a caller that went away must not stop the sync
+                if listener in run.listeners:
+                    run.listeners.remove(listener)
+
+    async def _sync(self, run: _Run) -> None:
+        started = time.monotonic()
+        stats = track_calls()  # this task's own upstream counters
+        try:
+            await self._sync_body(run)
+            self._last_error = None
+        except HyperRepError as exc:
+            run.error = exc
+            self._last_error = exc.message
+            log.warning("index sync of %s stopped: %s", self.org, exc.message)
+        except Exception as exc:  # never let the background task take the server down
+            run.error = exc
+            self._last_error = "internal error (see the server log)"
+            log.exception("index sync of %s failed", self.org)
+        finally:
+            run.report.requests = stats.requests
+            run.report.retries = stats.retries
+            run.report.seconds = time.monotonic() - started
+            self.last_report = run.report
+            self._run = None
+            run.done.set()
+
+    async def _call(self, fn: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        async with self._limiter:  # every request of a sync, whatever its kind, counts against the bound
+            return await fn(*args, **kwargs)
+
+    async def _sync_body(self, run: _Run) -> None:
+        org, store, report = self.org, self.store, run.report
+        now = time.time()
+        state = store.sync_state(org)
+        covered_from, last_listed = state["covered_from"], state["last_listed"]
+        full = (
+            covered_from is None
+            or run.since < covered_from
+            or last_listed is None
+            or state["last_full_listing"] is None
+            or now - state["last_full_listing"] > FULL_LISTING_EVERY_S
+        )
+        reach = ts(self.reach_start()) or 0.0
+        list_from = min(run.since, covered_from or run.since) if full else (last_listed - OVERLAP_S)
+        list_from = max(list_from, reach)
+        report.full_listing = full
+
+        fetched = 0
+        send, receive = anyio.create_memory_object_stream[tuple[str, float | None]](max_buffer_size=10_000)
+        failed: list[tuple[str, float | None]] = []
+        listing_done = False
+
+        async def fetch_one(cid: str, activity: float | None) -> None:
+            nonlocal fetched
+            try:
+                messages = await self._messages(cid, report)
+            except HyperRepError as exc:
+                if exc.retryable:
+                    failed.append((cid, activity))
+                    return
+                if getattr(exc, "status", None) == 404:  # gone upstream: forget it
+                    with store.transaction() as con:
+                        con.execute(
+                            "delete from conversations where org_id = ? and conversation_id = ?", (org, cid)
+                        )
+                    return
+                raise
+            store.replace_messages(org, cid, messages, activity)
+            fetched += 1
+            report.conversations_fetched += 1
+            if fetched % 10 == 0 or listing_done:
+                await self._tell(run, fetched, None, f"index: read {fetched} conversations")
+
+        async def worker() -> None:
+            async for cid, activity in receive:
+                await fetch_one(cid, activity)
+
+        async def lister() -> None:
+            nonlocal listing_done
+            async with send:
+                # Conversations left stale by an earlier sync go first: they need reading anyway.
+                queued = set()
+                for cid, activity in store.stale_conversations(org):
+                    queued.add(cid)
+                    await send.send((cid, activity))
+                cursor: str | None = None
+                while True:
+                    page = await self._listing_page(list_from, cursor, report)
+                    rows = [_conversation_row(c) for c in page.data]
+                    report.conversations_listed += len(rows)
+                    stale = store.upsert_conversations(org, rows)
+                    activity = {r["conversation_id"]: r["last_activity_at"] for r in rows}
+                    for cid in stale:
+                        if cid not in queued:
+                            queued.add(cid)
+                            await send.send((cid, activity[cid]))
+                    await self._tell(
+                        run, report.conversations_listed, None, f"index: listed {report.conversations_listed}"
+                    )
+                    cursor = page.next_cursor
+                    if cursor is None:
+                        break
+                listing_done = True
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(lister)
+            tg.start_soon(self._directory, report)
+            for _ in range(MAX_IN_FLIGHT):
+                tg.start_soon(worker)
+
+        store.set_sync_state(
+            org,
+            covered_from=min(list_from, covered_from) if covered_from is not None else list_from,
+            last_listed=now,
+            **({"last_full_listing": now} if full else {}),
+        )
+        # Further rounds for what failed even after the client's retries.
+        for _ in range(ROUNDS - 1):
+            if not failed:
+                break
+            retry, failed = failed, []
+            await anyio.sleep(0.5)
+            async with anyio.create_task_group() as tg:
+                for cid, activity in retry:
+                    tg.start_soon(fetch_one, cid, activity)
+        report.failed = len(failed)
+        if failed:
+            self._last_error = f"{len(failed)} conversations could not be read (HyperRep errors)"
+        store.prune(org, reach)
+        await self._contacts_of_new_conversations(report)
+
+    async def _listing_page(self, since: float, cursor: str | None, report: SyncReport) -> Any:
+        for attempt in range(ROUNDS):
+            try:
+                page = await self._call(
+                    self.api.list_conversations, self.org, limit=PAGE, cursor=cursor, start_date=dt(since)
+                )
+                report.listing_pages += 1
+                return page
+            except HyperRepError as exc:
+                if not exc.retryable or attempt == ROUNDS - 1:
+                    raise
+                await anyio.sleep(0.5 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _messages(self, cid: str, report: SyncReport) -> list[StoredMessage]:
+        out: list[StoredMessage] = []
+        cursor: str | None = None
+        while True:
+            page = await self._call(self.api.list_messages, self.org, cid, limit=PAGE, cursor=cursor)
+            report.message_requests += 1
+            out.extend(_stored(m) for m in page.data)
+            cursor = page.next_cursor
+            if cursor is None:
+                return out
+
+    async def _directory(self, report: SyncReport) -> None:
+        """Contacts and companies, listed whole when older than DIRECTORY_EVERY_S."""
+        synced = self.store.sync_state(self.org)["directory_synced"]
+        if synced is not None and time.time() - synced < DIRECTORY_EVERY_S:
+            return
+        started = time.time()
+        contacts = await self._all(lambda c: self.api.list_contacts(self.org, limit=PAGE, cursor=c))
+        companies = await self._all(lambda c: self.api.list_companies(self.org, limit=PAGE, cursor=c))
+        self.store.replace_directory(
+            self.org,
+            [_contact_row(c) for c in contacts],
+            [c.model_dump(include={"company_id", "name", "domain"}) for c in companies],
+        )
+        self.store.set_sync_state(self.org, directory_synced=started)
+
+    async def ensure_directory(self, *, budget_s: float = 20.0) -> bool:
+        """Contacts and companies up to date (without reading messages); False when the budget ran out."""
+        with anyio.move_on_after(budget_s):
+            await self._directory(SyncReport())
+            return True
+        return False
+
+    async def _all(self, fetch: Callable[[str | None], Awaitable[Any]]) -> list[Any]:
+        items: list[Any] = []
+        cursor: str | None = None
+        while True:
+            page = await self._call(fetch, cursor)
+            items.extend(page.data)
+            cursor = page.next_cursor
+            if cursor is None:
+                return items
+
+    async def _contacts_of_new_conversations(self, report: SyncReport) -> None:
+        """A contact created after the directory was listed: read it alone (rare, bounded)."""
+        missing = sorted(
+            self.store.conversation_contact_ids(self.org) - self.store.known_contact_ids(self.org)
+        )
+        if not missing or len(missing) > 50:
+            return
+        found = []
+
+        async def one(cid: str) -> None:
+            try:
+                found.append(await self._call(self.api.get_contact, self.org, cid))
+            except HyperRepError:
+                return
+
+        async with anyio.create_task_group() as tg:
+            for cid in missing:
+                tg.start_soon(one, cid)
+        self.store.add_contacts(self.org, [_contact_row(c) for c in found])
+
+    def note_contact(self, contact: Any) -> None:
+        """A contact this server just created (create_contact): known at once, no sync needed."""
+        self.store.add_contacts(self.org, [_contact_row(contact)])
+
+
+def _conversation_row(c: Conversation) -> dict[str, Any]:
+    return {
+        "conversation_id": c.conversation_id,
+        "contact_id": c.contact_id,
+        "folder": c.folder,
+        "is_read": c.is_read,
+        "start_at": ts(c.start_at),
+        "last_activity_at": ts(c.last_activity_at),
+    }
+
+
+def _contact_row(c: Any) -> dict[str, Any]:
+    return {
+        "contact_id": c.contact_id,
+        "name": _one_line(c.name),
+        "email": _one_line(c.email),
+        "phone_number": _one_line(c.phone_number),
+        "company_id": c.company_id,
+        "company_role": _one_line(c.company_role),
+        "custom_fields": {str(k): v for k, v in (c.custom_fields or {}).items()},
+        "created_at": ts(c.created_at),
+    }
+
+
+def _one_line(value: str | None) -> str | None:
+    if value is None:
+        return None
+    cleaned = " ".join(strip_invisible(str(value)).split())
+    return cleaned or None
+
+
+def _stored(m: Message) -> StoredMessage:
+    # The same cleaning the model reads (concise: quoted history and signatures trimmed), so a search
+    # never surfaces hidden text or matches only in quoted history.
+    body = message_text(m.body_html, m.body_text, concise=True).body
+    direction = (m.direction or "").strip().lower() or None
+    sender = _one_line(m.sender_name) or _one_line(m.sender_email) or _one_line(m.sender_phone_number)
+    return StoredMessage(
+        message_id=m.message_id,
+        direction=direction,
+        channel=channel_of(m.modality),
+        subject=_one_line(m.subject),
+        sent_at=ts(m.sent_at),
+        ts=ts(m.timestamp),
+        is_read=m.is_read,
+        sender=sender,
+        body=body,
+    )
+
+
+__all__ = ["Coverage", "OrgIndex", "Progress", "SyncReport", "current_stats"]
