@@ -179,18 +179,28 @@ class AwaitingItem(View):
     last_message_at: str | None = None
     modality: str | None = None
     gist: str | None = None
+    waiting_since: str | None = Field(
+        default=None, description="The customer's first message after our last reply"
+    )
+    waited: str | None = Field(default=None, description="How long the customer has waited, e.g. 2 d 5 h")
     has_pending_draft: bool = False
 
 
 class InboxOverviewOut(View):
     organization: OrgRef
     window: Window
-    conversations: int = Field(description="Conversations with activity in the window")
+    conversations: int = Field(
+        description="Conversations with activity in the window (all of them, no sampling)"
+    )
     by_folder: dict[str, int]
-    unread: int
+    unread: int = Field(description="Unread conversations, spam left out")
+    unread_by_channel: dict[str, int] = Field(default_factory=dict)
+    awaiting_total: int = Field(description="Conversations in the window awaiting our reply")
     awaiting_reply: list[AwaitingItem]
-    awaiting_checked: int = Field(description="Recent conversations whose last message was checked")
-    awaiting_complete: bool = Field(description="False when not every conversation in the window was checked")
+    awaiting_complete: bool = Field(
+        description="False when the inbox index does not cover the whole window yet"
+    )
+    coverage: str | None = Field(default=None, description="What the inbox index covered for this answer")
     response_rate: RateFigures | None = None
     message_drafts_awaiting_review: int | None = None
     notes: list[str] = Field(default_factory=list)

@@ -12,6 +12,7 @@ from mcp import Client
 
 from hyperrep_mcp.render.text import message_text, strip_invisible
 from hyperrep_mcp.sandbox.analytics import response_rate
+from tests.index import helpers as truth
 from tests.support import RunningSandbox, text_of
 
 pytestmark = pytest.mark.anyio
@@ -40,33 +41,42 @@ async def test_whos_waiting_on_a_reply_from_us_this_week(client: Client, sandbox
     start, end = parse(sc["window"]["start_date"]), parse(sc["window"]["end_date"])
     assert timedelta(days=7) == end - start and abs(end - datetime.now(UTC)) < timedelta(minutes=1)
 
-    # The ten most recent conversations whose last message is the customer's, newest first.
-    truth = [c for c in sandbox.sandbox.data.awaiting_reply(sandbox.org, start) if c.last_activity_at < end]
-    assert len(truth) > 10
+    # Every conversation of the week awaiting our reply is counted; the ten who have waited longest
+    # are listed, longest first, with how long they have waited and their own last words.
+    waiting = truth.awaiting(org, truth.active(org, start, end))
+    assert len(waiting) > 10
+    assert f"{len(waiting)} awaiting our reply" in text
+    longest = sorted(waiting, key=lambda cid: waiting[cid])[:10]
     lines = [line for line in text.splitlines() if line.startswith("- ")]
     assert len(lines) == 10
-    for line, conv in zip(lines, truth[:10], strict=True):
+    now = datetime.now(UTC)
+    for line, cid in zip(lines, longest, strict=True):
+        conv = org.conversations[cid]
         contact = org.contacts[conv.contact_id]
         who = strip_invisible(contact.name or contact.email or "").strip()
-        assert line.startswith(f"- {who} · {conv.modality} · ")
-        assert line.endswith(f"conversation_id={conv.conversation_id}")
-        last = org.messages(conv.conversation_id)[-1]
+        assert line.startswith(f"- {who} · {conv.modality} · waiting ")
+        assert line.endswith(f"conversation_id={cid}")
+        days = re.search(r"waiting (\d+) d", line)
+        assert days is None or int(days.group(1)) == (now - waiting[cid]).days
+        last = org.messages(cid)[-1]
         assert last.direction == "inbound"
-        assert f"{last.sent_at:%Y-%m-%d %H:%M}Z" in line
         # The gist is the customer's own words from that last message.
         words = message_text(last.body_html, last.body_text, concise=True).body.split()
         gist = re.search(r'"(.+)"', line).group(1).rstrip("…").split()
         assert gist and all(w in words for w in gist[:-1])
-    assert "Awaiting our reply (the customer wrote last) — 10 shown, newest first" in text
+    assert (
+        f"Awaiting our reply (the customer wrote last) — 10 of {len(waiting)} shown, longest wait first"
+        in text
+    )
 
-    # The suggested next read is the newest one nobody has drafted a reply to yet (a saved draft
-    # has no scheduled send); which ones have drafts moves with the demo's clock.
+    # The suggested next read is the longest-waiting one nobody has drafted a reply to yet (a saved
+    # draft has no scheduled send); which ones have drafts moves with the demo's clock.
     def drafted(conversation_id: str) -> bool:
         draft = org.response_draft_for(conversation_id)
         return draft is not None and draft.scheduled_send_at is None
 
-    first = next((c for c in truth[:10] if not drafted(c.conversation_id)), truth[0])
-    assert f'get_conversation_thread(conversation_id="{first.conversation_id}")' in text
+    first = next((cid for cid in longest if not drafted(cid)), longest[0])
+    assert f'get_conversation_thread(conversation_id="{first}")' in text
 
 
 async def test_show_me_diana_prince_s_last_conversation(client: Client, sandbox: RunningSandbox):
