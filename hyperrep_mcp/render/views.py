@@ -144,6 +144,13 @@ class ConversationsOut(Listing):
     window: Window | None = None
     scanned: int | None = None
     scan_complete: bool | None = None
+    total: int | None = Field(
+        default=None, description="How many match in all (answers from the inbox index)"
+    )
+    coverage: str | None = Field(default=None, description="What the inbox index covered for this answer")
+    coverage_complete: bool | None = Field(
+        default=None, description="False while the index lacks part of the window"
+    )
 
 
 class ThreadOut(Listing):

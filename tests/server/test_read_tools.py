@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -286,8 +287,10 @@ async def test_list_conversations_resolves_every_contact_name(client: Client, sa
     org = org_of(sandbox)
     result = await call(client, "list_conversations", limit=100)
     convs = result.structured_content["conversations"]
+    # Rows carry a gist now, so the output budget may cut the page: what is shown is the newest, in order.
+    assert len(convs) >= 50
     assert [c["conversation_id"] for c in convs] == [
-        c.conversation_id for c in org.conversations_by_activity()[:100]
+        c.conversation_id for c in org.conversations_by_activity()[: len(convs)]
     ]
     text = text_of(result)
     for c in convs:
@@ -675,8 +678,13 @@ async def test_inbox_overview_counts_every_conversation_of_a_long_window(
 ):
     """Issue 14's bug: over 90 days it counted a truncated listing (1313 of 2352, 35 of 48 unread)."""
     org = org_of(sandbox)
-    result = await call(client, "inbox_overview", period="last_90_days")
-    sc = result.structured_content
+    for _ in range(10):  # on a busy machine the first 90-day sync may outlive one call's budget
+        result = await call(client, "inbox_overview", period="last_90_days")
+        sc = result.structured_content
+        if sc["awaiting_complete"]:
+            break
+        assert "The index does not cover the whole window yet" in text_of(result)
+        await anyio.sleep(2)
     start, end = parse(sc["window"]["start_date"]), parse(sc["window"]["end_date"])
     in_window = [org.conversations[cid] for cid in truth.active(org, start, end)]
     assert len(in_window) > 2000

@@ -13,10 +13,9 @@ from hyperrep_mcp import index
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import ResponseRate
-from hyperrep_mcp.index import ConversationRow, Progress
+from hyperrep_mcp.index import Progress
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
-from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, RateFigures, ResponseRateOut, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
@@ -28,9 +27,9 @@ from hyperrep_mcp.server.tools.common import (
     OrganizationId,
     StartDate,
     app,
-    contact_names,
     date_range,
     org_ref,
+    row_contact_names,
 )
 from hyperrep_mcp.server.tools.periods import Period
 
@@ -147,25 +146,6 @@ async def _draft_pending(state: AppState, org: str, conversation_id: str) -> boo
     except HyperRepError:
         return False
     return any(d.status == "saved" for d in page.data)
-
-
-async def row_contact_names(state: AppState, org: str, rows: list[ConversationRow]) -> dict[str, str]:
-    """Names for the conversations' contacts: from the index when it holds them, else from the API."""
-    store = state.index(org).store
-    names: dict[str, str] = {}
-    missing = []
-    for r in rows:
-        known = index.contact(store, org, r.contact_id) if r.contact_id else None
-        if known and (known.name or known.email or known.phone_number):
-            names[r.contact_id] = strip_invisible(
-                known.name or known.email or known.phone_number or ""
-            ).strip()
-        elif r.contact_id:
-            missing.append(r.contact_id)
-    if missing:
-        for cid, c in (await contact_names(state, org, missing)).items():
-            names[cid] = records.contact_name(records.contact_view(c))
-    return names
 
 
 @tool("Inbox overview")

@@ -13,8 +13,12 @@ from urllib.parse import unquote
 from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
+from hyperrep_mcp import index
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
 from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page
+from hyperrep_mcp.index import ConversationRow
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
@@ -90,6 +94,25 @@ async def latest_message(state: AppState, org: str, conv: Conversation) -> Messa
         )
         msgs += page.data
     return max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None
+
+
+async def row_contact_names(state: AppState, org: str, rows: Iterable[ConversationRow]) -> dict[str, str]:
+    """Names for inbox-index rows' contacts: from the index when it holds them, else from the API
+    (concurrently, cached); a failure costs the names, not the answer."""
+    store = state.index(org).store
+    names: dict[str, str] = {}
+    missing = []
+    for r in rows:
+        known = index.contact(store, org, r.contact_id) if r.contact_id else None
+        label = (known.name or known.email or known.phone_number) if known else None
+        if label and strip_invisible(label).strip():
+            names[r.contact_id or ""] = strip_invisible(label).strip()
+        elif r.contact_id:
+            missing.append(r.contact_id)
+    if missing:
+        for cid, c in (await contact_names(state, org, missing)).items():
+            names[cid] = records.contact_name(records.contact_view(c))
+    return names
 
 
 @contextmanager
