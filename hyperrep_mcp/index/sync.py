@@ -224,7 +224,10 @@ class OrgIndex:
         started = time.monotonic()
         stats = track_calls()  # this task's own upstream counters
         try:
-            await self._sync_body(run)
+            try:
+                await self._sync_body(run)
+            except ExceptionGroup as group:  # concurrent requests failing alike: report the first
+                raise _first_error(group) from None
             self._last_error = None
         except HyperRepError as exc:
             run.error = exc
@@ -267,6 +270,13 @@ class OrgIndex:
         send, receive = anyio.create_memory_object_stream[tuple[str, float | None]](max_buffer_size=10_000)
         failed: list[tuple[str, float | None]] = []
         listing_done = False
+        queued: set[str] = set()
+
+        async def progress(message: str) -> None:
+            # One rising count (pages listed + conversations read) so progress never goes backwards.
+            done = report.listing_pages + fetched
+            total = report.listing_pages + len(queued) if listing_done else None
+            await self._tell(run, done, total, message)
 
         async def fetch_one(cid: str, activity: float | None) -> None:
             nonlocal fetched
@@ -287,7 +297,7 @@ class OrgIndex:
             fetched += 1
             report.conversations_fetched += 1
             if fetched % 10 == 0 or listing_done:
-                await self._tell(run, fetched, None, f"index: read {fetched} conversations")
+                await progress(f"index: read {fetched} of {len(queued)} conversations")
 
         async def worker() -> None:
             async for cid, activity in receive:
@@ -297,7 +307,6 @@ class OrgIndex:
             nonlocal listing_done
             async with send:
                 # Conversations left stale by an earlier sync go first: they need reading anyway.
-                queued = set()
                 for cid, activity in store.stale_conversations(org):
                     queued.add(cid)
                     await send.send((cid, activity))
@@ -312,9 +321,7 @@ class OrgIndex:
                         if cid not in queued:
                             queued.add(cid)
                             await send.send((cid, activity[cid]))
-                    await self._tell(
-                        run, report.conversations_listed, None, f"index: listed {report.conversations_listed}"
-                    )
+                    await progress(f"index: listed {report.conversations_listed} conversations")
                     cursor = page.next_cursor
                     if cursor is None:
                         break
@@ -427,6 +434,18 @@ class OrgIndex:
     def note_contact(self, contact: Any) -> None:
         """A contact this server just created (create_contact): known at once, no sync needed."""
         self.store.add_contacts(self.org, [_contact_row(contact)])
+
+
+def _first_error(group: ExceptionGroup) -> Exception:
+    """The first API error in a task group's failures (else the first failure)."""
+    leaves: list[Exception] = []
+
+    def walk(g: ExceptionGroup) -> None:
+        for exc in g.exceptions:
+            walk(exc) if isinstance(exc, ExceptionGroup) else leaves.append(exc)
+
+    walk(group)
+    return next((e for e in leaves if isinstance(e, HyperRepError)), leaves[0])
 
 
 def _conversation_row(c: Conversation) -> dict[str, Any]:

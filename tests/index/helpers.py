@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import statistics
+import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -35,17 +38,16 @@ def org_data(sb: RunningSandbox, org: str) -> OrgData:
 
 def active(data: OrgData, start: datetime, end: datetime) -> list[str]:
     """Conversations whose last activity or any message falls in [start, end]."""
-    out = []
-    for c in data.conversations.values():
-        if start <= c.last_activity_at <= end or any(
-            start <= m.sent_at <= end for m in data.messages(c.conversation_id)
-        ):
-            out.append(c.conversation_id)
-    return out
+    return [
+        c.conversation_id
+        for c in data.conversations.values()
+        if start <= c.last_activity_at <= end
+        or any(start <= m.sent_at <= end for m in data.messages(c.conversation_id))
+    ]
 
 
 def awaiting(data: OrgData, ids: list[str]) -> dict[str, datetime]:
-    """SPEC 2: latest message inbound, folder not closed -> since the first inbound after our last reply."""
+    """SPEC 2: latest message inbound and folder not closed -> the first inbound after our last reply."""
     out = {}
     for cid in ids:
         conv = data.conversations[cid]
@@ -57,3 +59,40 @@ def awaiting(data: OrgData, ids: list[str]) -> dict[str, datetime]:
             m.sent_at for m in msgs if m.direction == "inbound" and (last_out is None or m.sent_at > last_out)
         )
     return out
+
+
+def first_reply_minutes(
+    data: OrgData, start: datetime, end: datetime, channel: str | None = None
+) -> list[float]:
+    """Per conversation (spam excluded) whose first customer message is in [start, end] and that got a
+    reply: minutes from that message to our first sent reply after it."""
+    out = []
+    for conv in data.conversations.values():
+        if conv.folder == "spam" or (channel and conv.modality != channel):
+            continue
+        msgs = data.messages(conv.conversation_id)
+        first_in = min((m.sent_at for m in msgs if m.direction == "inbound"), default=None)
+        if first_in is None or not start <= first_in <= end:
+            continue
+        reply = min(
+            (m.sent_at for m in msgs if m.direction == "outbound" and m.sent_at > first_in), default=None
+        )
+        if reply is not None:
+            out.append((reply - first_in).total_seconds() / 60)
+    return out
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(
+        ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) != "Cf"
+    )
+
+
+def mentions(text: str | None, word: str) -> bool:
+    """A whole word (or a word starting with it, for prefix=True callers) in plain text, folded."""
+    return bool(re.search(rf"\b{re.escape(fold(word))}\b", fold(text or "")))

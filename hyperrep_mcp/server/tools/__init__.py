@@ -6,5 +6,14 @@ numbers and drafts.
 
 import importlib
 
-for _module in ("directory", "analytics", "contacts", "conversations", "drafts", "writes"):
+for _module in (
+    "directory",
+    "analytics",
+    "get_response_times",
+    "contacts",
+    "conversations",
+    "search_messages",
+    "drafts",
+    "writes",
+):
     importlib.import_module(f"hyperrep_mcp.server.tools.{_module}")

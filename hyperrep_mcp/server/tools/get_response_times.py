@@ -1,0 +1,196 @@
+"""get_response_times: how fast we send the first reply, from the inbox index (SPEC 2 and 8)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from hyperrep_mcp import index as ix
+from hyperrep_mcp.render.layout import call, fit, iso_z, next_steps, when
+from hyperrep_mcp.render.views import OrgRef, View, Window
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.tools.common import DateWindow, EndDate, OrganizationId, StartDate, app, now, org_ref
+from hyperrep_mcp.server.tools.index_common import (
+    Channel,
+    IndexCoverage,
+    Period,
+    coverage_line,
+    coverage_view,
+    fresh_index,
+    resolve_window,
+    window_text,
+)
+
+
+class FirstReplyFigures(View):
+    conversations: int = Field(description="Conversations whose first customer message falls in the window")
+    replied: int
+    unanswered: int
+    median_minutes: float | None = Field(
+        default=None, description="First customer message to our first reply"
+    )
+    mean_minutes: float | None = None
+    p90_minutes: float | None = Field(default=None, description="90 % of replies came within this")
+    oldest_unanswered_since: str | None = None
+    oldest_unanswered_conversation_id: str | None = None
+
+
+class ResponseTimesWindow(View):
+    window: Window
+    overall: FirstReplyFigures
+    by_channel: dict[str, FirstReplyFigures] = Field(default_factory=dict)
+
+
+class ResponseTimesOut(View):
+    organization: OrgRef
+    channel: str | None = None
+    current: ResponseTimesWindow
+    previous: ResponseTimesWindow | None = None
+    median_change_minutes: float | None = Field(default=None, description="current - previous median")
+    coverage: IndexCoverage
+    suggested_calls: list[str] = Field(default_factory=list)
+
+
+@tool("Get response times")
+async def get_response_times(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    period: Period = None,
+    channel: Channel = None,
+    compare_to_previous: Annotated[
+        bool, Field(description="Also compute the previous period of the same kind and the change")
+    ] = False,
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ResponseTimesOut]:
+    """How fast we send the first reply: for conversations (spam excluded) whose first customer message
+    falls in the window (default: the last 30 days), how many got a reply, the time from that message
+    to our first sent reply (median, mean, 90th percentile), and how many are still unanswered and the
+    oldest of them; overall, then per channel.
+
+    Use it for "how fast do we answer?"; for the share answered use get_response_rate, for who is
+    waiting now use inbox_overview. Computed from the server's inbox index; the header says what it
+    covered. Example: get_response_times(channel="text", period="this_month", compare_to_previous=true).
+    """
+    state = app(ctx)
+    org = await state.org_id(organization_id)
+    index = state.index(org)
+    window, before = resolve_window(
+        period, start_date, end_date, default="last_30_days", reach_start=index.reach_start()
+    )
+    earliest = before.start if compare_to_previous else window.start
+    coverage = await fresh_index(ctx, index, earliest)
+    organization = await org_ref(state, org)
+
+    current = _figures(index, org, window, channel)
+    previous = _figures(index, org, before, channel) if compare_to_previous else None
+    change = None
+    if (
+        previous
+        and current.overall.median_minutes is not None
+        and previous.overall.median_minutes is not None
+    ):
+        change = round(current.overall.median_minutes - previous.overall.median_minutes, 1)
+    cov = coverage_view(coverage, earliest)
+
+    scope = f" ({channel} only)" if channel else ""
+    lines = [f"Time to our first reply in {organization.name}{scope}, {window_text(window)}:"]
+    lines += _block(current)
+    if previous:
+        lines.append(f"Previous period, {window_text(before)}:")
+        lines += _block(previous)
+        if change is not None:
+            lines.append(
+                f"Median change: {_duration_minutes(abs(change))} {'slower' if change > 0 else 'faster'}"
+                if change
+                else "Median unchanged"
+            )
+    suggestions = []
+    if current.overall.oldest_unanswered_conversation_id:
+        suggestions.append(
+            call("get_conversation_thread", conversation_id=current.overall.oldest_unanswered_conversation_id)
+        )
+    suggestions.append(call("inbox_overview"))
+    suggestions = state.available(suggestions)
+    header = lines[0] + "\n" + coverage_line(coverage, cov)
+    text, _ = fit(header, lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
+    out = ResponseTimesOut(
+        organization=organization,
+        channel=channel,
+        current=current,
+        previous=previous,
+        median_change_minutes=change,
+        coverage=cov,
+        suggested_calls=suggestions,
+    )
+    return tool_result(out, text)
+
+
+def _minutes(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 60, 1)
+
+
+def _one(stats: ix.ResponseTimeStats) -> FirstReplyFigures:
+    return FirstReplyFigures(
+        conversations=stats.conversations,
+        replied=stats.replied,
+        unanswered=stats.unanswered,
+        median_minutes=_minutes(stats.median),
+        mean_minutes=_minutes(stats.mean),
+        p90_minutes=_minutes(stats.p90),
+        oldest_unanswered_since=iso_z(stats.oldest_unanswered_since),
+        oldest_unanswered_conversation_id=stats.oldest_unanswered_conversation_id,
+    )
+
+
+def _figures(index: ix.OrgIndex, org: str, window: DateWindow, channel: str | None) -> ResponseTimesWindow:
+    times = ix.response_times(index.store, org, start=window.start, end=window.end, channel=channel)
+    return ResponseTimesWindow(
+        window=Window(start_date=iso_z(window.start) or "", end_date=iso_z(window.end) or ""),
+        overall=_one(times.overall),
+        by_channel={k: _one(v) for k, v in times.by_channel.items()},
+    )
+
+
+def _duration_minutes(minutes: float | None) -> str:
+    if minutes is None:
+        return "—"
+    if minutes < 60:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
+
+
+def _line(label: str, f: FirstReplyFigures) -> str:
+    if not f.conversations:
+        return f"- {label}: no conversations started by a customer in this window"
+    parts = [f"{f.replied} of {f.conversations} answered"]
+    if f.replied:
+        parts.append(
+            f"median {_duration_minutes(f.median_minutes)}, mean {_duration_minutes(f.mean_minutes)}, "
+            f"90% within {_duration_minutes(f.p90_minutes)}"
+        )
+    if f.unanswered:
+        since = f.oldest_unanswered_since
+        oldest = when(datetime.fromisoformat(since.replace("Z", "+00:00"))) if since else None
+        waited = ""
+        if since:
+            waited = f", waiting {_duration_minutes((now() - datetime.fromisoformat(since.replace('Z', '+00:00'))).total_seconds() / 60)}"
+        parts.append(
+            f"{f.unanswered} still unanswered (oldest since {oldest}{waited}, "
+            f"conversation_id={f.oldest_unanswered_conversation_id})"
+        )
+    return f"- {label}: " + "; ".join(parts)
+
+
+def _block(w: ResponseTimesWindow) -> list[str]:
+    lines = [_line("overall", w.overall)]
+    if len(w.by_channel) > 1:  # one channel alone would repeat the overall line
+        lines += ["  " + _line(name, f) for name, f in w.by_channel.items()]
+    return lines
