@@ -177,7 +177,7 @@ def conversation_line(v: ConversationView, *, with_contact: bool = True, detaile
         read,
         last,
         f"awaiting our reply, waiting {waited(v.waiting_since)}" if v.waiting_since else None,
-        v.gist and f"\"{v.gist}\"",
+        v.gist and f'"{v.gist}"',
         None if last else v.last_activity_at and f"last activity {_short(v.last_activity_at)}",
         v.start_at and f"started {_short(v.start_at)}",
         _extra_text(v.extra),
