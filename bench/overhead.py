@@ -50,11 +50,30 @@ def cases(data: BenchData) -> list[Case]:
         end = datetime.now(UTC).replace(microsecond=0)
         return api.get_response_rate(org, start_date=end - timedelta(days=30), end_date=end)
 
-    def contact(api: HyperRepClient) -> Awaitable[Any]:
-        return gather(
+    async def latest(api: HyperRepClient, convs: list[Any]) -> Any:
+        # Each row's channel, subject and gist: the conversation's latest message (a one-day look-back).
+        return await gather(
+            *(
+                (
+                    lambda c=c: api.list_messages(
+                        org, c.conversation_id, limit=50, start_date=c.last_activity_at - timedelta(days=1)
+                    )
+                )
+                for c in convs
+            )
+        )
+
+    async def contact(api: HyperRepClient) -> Any:
+        _, page = await gather(
             lambda: api.get_contact(org, data.contact_id),
             lambda: api.list_contact_conversations(org, data.contact_id, limit=25),
         )
+        recent = sorted(page.data, key=lambda c: c.last_activity_at, reverse=True)[:5]
+        return await latest(api, recent)
+
+    async def conversations(api: HyperRepClient) -> Any:
+        page = await api.list_conversations(org, limit=25)
+        return await latest(api, page.data)
 
     def thread(api: HyperRepClient) -> Awaitable[Any]:
         cid = data.long_thread_id
@@ -71,7 +90,7 @@ def cases(data: BenchData) -> list[Case]:
             "list_conversations(limit=25)",
             "list_conversations",
             {"limit": 25},
-            lambda api: api.list_conversations(org, limit=25),
+            conversations,
         ),
         Case(
             f"get_conversation_thread ({data.long_thread_messages} messages)",
