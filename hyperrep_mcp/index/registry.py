@@ -11,6 +11,8 @@ from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.index.store import Store
 from hyperrep_mcp.index.sync import OrgIndex
 
+MAX_IDLE_ORGS = 64
+
 
 class Indexes:
     """`async with Indexes(api, path=..., days=...) as indexes: indexes.get(org)`.
@@ -59,5 +61,9 @@ class Indexes:
         if index is None:
             if self._tg is None:
                 raise RuntimeError("Indexes used outside its `async with` block")
+            if len(self._orgs) >= MAX_IDLE_ORGS:  # ids that never held anything (mistyped) are forgotten
+                for key, idle in list(self._orgs.items()):
+                    if not idle.syncing and self.store.counts(key)[0] == 0:
+                        del self._orgs[key]
             index = self._orgs[org] = OrgIndex(org, self.store, self.api, self._tg, days=self.days)
         return index

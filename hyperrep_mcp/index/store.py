@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Folders whose conversations nobody is waiting on (SPEC 2: spam, archive(d), trash).
 CLOSED_FOLDERS = ("spam", "archive", "archived", "trash")
 SPAM_FOLDERS = ("spam",)
@@ -43,6 +43,17 @@ create table conversations(
     start_at real,
     last_activity_at real,
     fetched_activity real,      -- last_activity_at the stored messages reflect; null: not stored yet
+    -- What the stored messages say, written with them in one transaction (replace_messages) so a
+    -- query over thousands of conversations never re-reads their messages:
+    channel text,               -- of the latest message that names one
+    subject text,               -- the thread's first subject
+    last_direction text,        -- of the latest message
+    last_ts real,
+    last_message integer,       -- messages.id of the latest message
+    last_out real,              -- our latest message
+    first_in real,              -- the customer's first message
+    first_reply real,           -- our first *sent* message after first_in
+    waiting_since real,         -- the customer's first message after last_out
     primary key (org_id, conversation_id)
 );
 create index conversations_activity on conversations(org_id, last_activity_at);
@@ -90,38 +101,21 @@ create table companies(
 );
 """
 
-# Per conversation: who wrote last, when we last wrote, when the customer started waiting.
+# Per conversation: the stored facts, and whether it awaits our reply (SPEC 2) as a conclusion.
 _FACTS = """
-with facts as (
+with waits as (
     select c.*,
-        (select m.direction from messages m where m.org_id = c.org_id and m.conversation_id = c.conversation_id
-            order by m.ts desc, m.id desc limit 1) as last_direction,
-        (select m.ts from messages m where m.org_id = c.org_id and m.conversation_id = c.conversation_id
-            order by m.ts desc, m.id desc limit 1) as last_ts,
-        (select m.id from messages m where m.org_id = c.org_id and m.conversation_id = c.conversation_id
-            order by m.ts desc, m.id desc limit 1) as last_message,
-        (select m.channel from messages m where m.org_id = c.org_id and m.conversation_id = c.conversation_id
-            and m.channel is not null order by m.ts desc, m.id desc limit 1) as channel,
-        (select m.subject from messages m where m.org_id = c.org_id and m.conversation_id = c.conversation_id
-            and m.subject is not null and m.subject != '' order by m.ts asc, m.id asc limit 1) as subject,
-        (select max(m.ts) from messages m where m.org_id = c.org_id and m.conversation_id = c.conversation_id
-            and m.direction = 'outbound') as last_out
+        case when c.last_direction = 'inbound' and coalesce(c.folder_key, '') not in
+            ('spam', 'archive', 'archived', 'trash') then 1 else 0 end as awaiting
     from conversations c where c.org_id = :org
-), waits as (
-    select f.*,
-        case when f.last_direction = 'inbound' and coalesce(f.folder_key, '') not in
-            ('spam', 'archive', 'archived', 'trash') then 1 else 0 end as awaiting,
-        (select min(m.ts) from messages m where m.org_id = f.org_id and m.conversation_id = f.conversation_id
-            and m.direction = 'inbound' and m.ts > coalesce(f.last_out, -1e18)) as waiting_since
-    from facts f
 )
 """
 
 # A conversation is active in [start, end] when its last activity or any of its messages falls in it.
 _ACTIVE = """(
     (w.last_activity_at >= :start and w.last_activity_at <= :end)
-    or exists (select 1 from messages m where m.org_id = w.org_id and m.conversation_id = w.conversation_id
-               and m.ts >= :start and m.ts <= :end)
+    or (w.last_activity_at > :end and coalesce(w.start_at, 0) <= :end and exists (select 1 from messages m where m.org_id = w.org_id and m.conversation_id = w.conversation_id
+               and m.ts >= :start and m.ts <= :end))
 )"""
 
 
@@ -176,6 +170,44 @@ class StoredMessage:
     is_read: bool | None
     sender: str | None
     body: str
+
+
+def _thread_facts(stored: list[tuple[int, StoredMessage]]) -> dict[str, Any]:
+    """What a conversation's messages say about it: who wrote last, when, when the customer wrote
+    first, our first sent reply after that, and since when the customer has waited."""
+    ordered = sorted(stored, key=lambda p: (p[1].ts if p[1].ts is not None else float("-inf"), p[0]))
+    msgs = [m for _, m in ordered]
+    last_out = max((m.ts for m in msgs if m.direction == "outbound" and m.ts is not None), default=None)
+    first_in = min((m.ts for m in msgs if m.direction == "inbound" and m.ts is not None), default=None)
+    first_reply = None
+    if first_in is not None:
+        first_reply = min(
+            (
+                m.sent_at
+                for m in msgs
+                if m.direction == "outbound" and m.sent_at is not None and m.sent_at > first_in
+            ),
+            default=None,
+        )
+    waiting_since = min(
+        (
+            m.ts
+            for m in msgs
+            if m.direction == "inbound" and m.ts is not None and (last_out is None or m.ts > last_out)
+        ),
+        default=None,
+    )
+    return {
+        "channel": next((m.channel for m in reversed(msgs) if m.channel), None),
+        "subject": next((m.subject for m in msgs if m.subject), None),
+        "last_direction": msgs[-1].direction if msgs else None,
+        "last_ts": msgs[-1].ts if msgs else None,
+        "last_message": ordered[-1][0] if ordered else None,
+        "last_out": last_out,
+        "first_in": first_in,
+        "first_reply": first_reply,
+        "waiting_since": waiting_since,
+    }
 
 
 def _open(path: str | None) -> sqlite3.Connection:
@@ -281,32 +313,43 @@ class Store:
 
     def upsert_conversations(self, org: str, rows: Iterable[dict[str, Any]]) -> list[str]:
         """Store listing rows; returns the ids whose messages need (re)fetching."""
-        stale = []
+        rows = list(rows)
         with self.transaction() as con:
-            for r in rows:
-                cid = r["conversation_id"]
-                old = con.execute(
-                    "select fetched_activity from conversations where org_id = ? and conversation_id = ?",
-                    (org, cid),
-                ).fetchone()
-                fetched = old[0] if old else None
-                con.execute(
-                    "insert or replace into conversations values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            con.executemany(
+                "insert into conversations (org_id, conversation_id, contact_id, folder, folder_key, is_read,"
+                " start_at, last_activity_at) values (?, ?, ?, ?, ?, ?, ?, ?)"
+                " on conflict (org_id, conversation_id) do update set contact_id = excluded.contact_id,"
+                " folder = excluded.folder, folder_key = excluded.folder_key, is_read = excluded.is_read,"
+                " start_at = excluded.start_at, last_activity_at = excluded.last_activity_at",
+                (
                     (
                         org,
-                        cid,
+                        r["conversation_id"],
                         r.get("contact_id"),
                         r.get("folder"),
                         folder_key(r.get("folder")),
                         None if r.get("is_read") is None else int(bool(r["is_read"])),
                         r.get("start_at"),
                         r.get("last_activity_at"),
-                        fetched,
-                    ),
+                    )
+                    for r in rows
+                ),
+            )
+            ids = [r["conversation_id"] for r in rows]
+            stale = set()
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ", ".join("?" for _ in chunk)
+                stale.update(
+                    r[0]
+                    for r in con.execute(
+                        "select conversation_id from conversations where org_id = ?"  # noqa: S608
+                        f" and conversation_id in ({marks})"
+                        " and (fetched_activity is null or fetched_activity != last_activity_at)",
+                        (org, *chunk),
+                    )
                 )
-                if fetched is None or fetched != r.get("last_activity_at"):
-                    stale.append(cid)
-        return stale
+        return [cid for cid in ids if cid in stale]
 
     def replace_messages(
         self, org: str, conversation_id: str, messages: list[StoredMessage], activity: float | None
@@ -326,6 +369,7 @@ class Store:
                 con.execute(
                     "delete from messages where org_id = ? and conversation_id = ?", (org, conversation_id)
                 )
+            stored: list[tuple[int, StoredMessage]] = []
             for m in unique.values():
                 cur = con.execute(
                     "insert into messages (org_id, conversation_id, message_id, direction, channel, subject,"
@@ -348,9 +392,14 @@ class Store:
                     "insert into message_fts (rowid, subject, body) values (?, ?, ?)",
                     (cur.lastrowid, m.subject or "", m.body),
                 )
+                stored.append((cur.lastrowid or 0, m))
+            facts = _thread_facts(stored)
             con.execute(
-                "update conversations set fetched_activity = ? where org_id = ? and conversation_id = ?",
-                (activity, org, conversation_id),
+                "update conversations set fetched_activity = :activity, channel = :channel, subject = :subject,"
+                " last_direction = :last_direction, last_ts = :last_ts, last_message = :last_message,"
+                " last_out = :last_out, first_in = :first_in, first_reply = :first_reply,"
+                " waiting_since = :waiting_since where org_id = :org and conversation_id = :cid",
+                {**facts, "activity": activity, "org": org, "cid": conversation_id},
             )
 
     def replace_directory(
@@ -446,6 +495,10 @@ class Store:
         join = " left join messages lm on lm.id = w.last_message"
         sql = f"{_FACTS} {select}{join} {'where ' + where if where else ''} {tail}"
         return self.con.execute(sql, params).fetchall()
+
+    def facts_count(self, where: str, params: dict[str, Any]) -> int:
+        sql = f"{_FACTS} select count(*) from waits w {'where ' + where if where else ''}"  # noqa: S608
+        return self.con.execute(sql, params).fetchone()[0]
 
     @staticmethod
     def active_clause() -> str:

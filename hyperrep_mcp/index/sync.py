@@ -12,6 +12,7 @@ sync that outlives a call goes on in the background for the next.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from hyperrep_mcp.api import HyperRepClient, HyperRepError
@@ -38,6 +40,9 @@ ROUNDS = 4
 # Read state and folder moves do not change last_activity_at, so the incremental listing cannot see
 # them: the whole window is listed again when the last full listing is older than this.
 FULL_LISTING_EVERY_S = 600.0
+# A listing longer than this is cut into slices walked at once (at most MAX_SLICES).
+SLICE_S = 7 * 86400.0
+MAX_SLICES = 16
 # Contacts and companies have no change marker: listed again when older than this.
 DIRECTORY_EVERY_S = 900.0
 
@@ -278,8 +283,13 @@ class OrgIndex:
             total = report.listing_pages + len(queued) if listing_done else None
             await self._tell(run, done, total, message)
 
+        # Cleaning bodies (HTML parsing) is the sync's main CPU cost: a task of its own does it, so a
+        # worker sends its next request as soon as an answer arrives instead of after cleaning it.
+        to_clean, cleaning = anyio.create_memory_object_stream[tuple[str, list[Message], float | None]](
+            max_buffer_size=10_000
+        )
+
         async def fetch_one(cid: str, activity: float | None) -> None:
-            nonlocal fetched
             try:
                 messages = await self._messages(cid, report)
             except HyperRepError as exc:
@@ -293,7 +303,14 @@ class OrgIndex:
                         )
                     return
                 raise
-            store.replace_messages(org, cid, messages, activity)
+            if to_clean is not None:
+                await to_clean.send((cid, messages, activity))
+            else:
+                await clean_one(cid, messages, activity)
+
+        async def clean_one(cid: str, messages: list[Message], activity: float | None) -> None:
+            nonlocal fetched
+            store.replace_messages(org, cid, [_stored(m) for m in messages], activity)
             fetched += 1
             report.conversations_fetched += 1
             if fetched % 10 == 0 or listing_done:
@@ -303,6 +320,28 @@ class OrgIndex:
             async for cid, activity in receive:
                 await fetch_one(cid, activity)
 
+        async def cleaner() -> None:
+            async for cid, messages, activity in cleaning:
+                await clean_one(cid, messages, activity)
+                await anyio.lowlevel.checkpoint()  # let answers that arrived meanwhile send the next requests
+
+        async def walk_slice(since: float, until: float | None) -> None:
+            cursor: str | None = None
+            while True:
+                page = await self._listing_page(since, until, cursor, report)
+                rows = [_conversation_row(c) for c in page.data]
+                report.conversations_listed += len(rows)
+                stale = store.upsert_conversations(org, rows)
+                activity = {r["conversation_id"]: r["last_activity_at"] for r in rows}
+                for cid in stale:
+                    if cid not in queued:
+                        queued.add(cid)
+                        await send.send((cid, activity[cid]))
+                await progress(f"index: listed {report.conversations_listed} conversations")
+                cursor = page.next_cursor
+                if cursor is None:
+                    return
+
         async def lister() -> None:
             nonlocal listing_done
             async with send:
@@ -310,28 +349,22 @@ class OrgIndex:
                 for cid, activity in store.stale_conversations(org):
                     queued.add(cid)
                     await send.send((cid, activity))
-                cursor: str | None = None
-                while True:
-                    page = await self._listing_page(list_from, cursor, report)
-                    rows = [_conversation_row(c) for c in page.data]
-                    report.conversations_listed += len(rows)
-                    stale = store.upsert_conversations(org, rows)
-                    activity = {r["conversation_id"]: r["last_activity_at"] for r in rows}
-                    for cid in stale:
-                        if cid not in queued:
-                            queued.add(cid)
-                            await send.send((cid, activity[cid]))
-                    await progress(f"index: listed {report.conversations_listed} conversations")
-                    cursor = page.next_cursor
-                    if cursor is None:
-                        break
+                async with anyio.create_task_group() as slices:
+                    for since, until in _slices(list_from, now):
+                        slices.start_soon(walk_slice, since, until)
                 listing_done = True
 
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(lister)
-            tg.start_soon(self._directory, report)
-            for _ in range(MAX_IN_FLIGHT):
-                tg.start_soon(worker)
+        async def fetchers() -> None:
+            async with to_clean, anyio.create_task_group() as tg:
+                tg.start_soon(lister)
+                tg.start_soon(self._directory, report)
+                for _ in range(MAX_IN_FLIGHT):
+                    tg.start_soon(worker)
+
+        async with anyio.create_task_group() as outer:
+            outer.start_soon(cleaner)
+            outer.start_soon(fetchers)
+        to_clean = None  # retry rounds below clean inline
 
         store.set_sync_state(
             org,
@@ -354,11 +387,18 @@ class OrgIndex:
         store.prune(org, reach)
         await self._contacts_of_new_conversations(report)
 
-    async def _listing_page(self, since: float, cursor: str | None, report: SyncReport) -> Any:
+    async def _listing_page(
+        self, since: float, until: float | None, cursor: str | None, report: SyncReport
+    ) -> Any:
         for attempt in range(ROUNDS):
             try:
                 page = await self._call(
-                    self.api.list_conversations, self.org, limit=PAGE, cursor=cursor, start_date=dt(since)
+                    self.api.list_conversations,
+                    self.org,
+                    limit=PAGE,
+                    cursor=cursor,
+                    start_date=dt(since),
+                    end_date=dt(until),
                 )
                 report.listing_pages += 1
                 return page
@@ -368,13 +408,13 @@ class OrgIndex:
                 await anyio.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _messages(self, cid: str, report: SyncReport) -> list[StoredMessage]:
-        out: list[StoredMessage] = []
+    async def _messages(self, cid: str, report: SyncReport) -> list[Message]:
+        out: list[Message] = []
         cursor: str | None = None
         while True:
             page = await self._call(self.api.list_messages, self.org, cid, limit=PAGE, cursor=cursor)
             report.message_requests += 1
-            out.extend(_stored(m) for m in page.data)
+            out.extend(page.data)
             cursor = page.next_cursor
             if cursor is None:
                 return out
@@ -434,6 +474,18 @@ class OrgIndex:
     def note_contact(self, contact: Any) -> None:
         """A contact this server just created (create_contact): known at once, no sync needed."""
         self.store.add_contacts(self.org, [_contact_row(contact)])
+
+
+def _slices(since: float, now: float) -> list[tuple[float, float | None]]:
+    """A long listing cut into week-long slices walked at once (the API filters on last activity,
+    start inclusive, end exclusive, so slices neither overlap nor leave gaps); the newest is open-ended
+    so activity during the sync is not missed. Cursor paging is sequential: 90 days in one walk are
+    25 round trips in a row, in slices 3-4."""
+    span = max(0.0, now - since)
+    count = max(1, min(MAX_SLICES, math.ceil(span / SLICE_S)))
+    step = span / count
+    cuts = [since + step * i for i in range(count)]
+    return [(cuts[i], cuts[i + 1] if i + 1 < count else None) for i in range(count)]
 
 
 def _first_error(group: ExceptionGroup) -> Exception:

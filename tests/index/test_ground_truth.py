@@ -90,8 +90,12 @@ async def test_search_finds_exactly_the_conversations_that_mention_a_word(sandbo
         args = {"query": word.upper(), "start_date": z(start), "organization_id": org}
         found_text, _ = await _search_all(client, channel="text", **args)
         _, email_messages = await _search_all(client, channel="email", **args)
+        someone = data.conversations[sorted(text_truth)[0]].contact_id
+        theirs, _ = await _search_all(client, contact_id=someone, **args)
 
     assert found_text == text_truth
+    assert theirs and all(data.conversations[c].contact_id == someone for c in theirs)
+    assert {c for c in text_truth if data.conversations[c].contact_id == someone} <= theirs
     assert unquoted_truth <= email_messages
     by_id = {m.message_id: m for _, m in in_window}
     for mid in email_messages:  # every email hit really says it, in its subject or visible text

@@ -55,3 +55,22 @@ async def test_punctuation_and_fts_syntax_are_plain_words(sandbox: RunningSandbo
             result = await client.call_tool("search_messages", {"query": query, "limit": 2})
             assert not result.is_error, (query, text_of(result))
             assert "index covers activity since" in text_of(result)
+
+
+async def test_a_first_search_reports_progress_and_says_what_it_covered(sandbox: RunningSandbox) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    async with connect(sandbox, index_days=7) as client:
+        result = await client.call_tool("search_messages", {"query": "roof"}, progress_callback=on_progress)
+    assert not result.is_error, text_of(result)
+    assert seen, "no progress notification reached the client"
+    assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
+    assert any("index:" in (m or "") for _, _, m in seen)
+    coverage = result.structured_content["coverage"]
+    assert coverage["complete"] is True
+    assert coverage["reach_days"] == 7
+    assert coverage["conversations"] > 0 and coverage["messages"] > 0
+    assert "index covers activity since" in text_of(result)
