@@ -3,6 +3,7 @@ rows, each checked against ground truth computed from the sandbox's own data."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from typing import Any
@@ -78,7 +79,7 @@ async def test_unread_texts_of_the_last_7_days(client: Client, sandbox: RunningS
             key=lambda c: c.last_activity_at,
             reverse=True,
         )
-        if c.modality == "text" and not c.is_read
+        if c.modality == "text" and not c.is_read and c.folder != "spam"
     ]
     assert [r["conversation_id"] for r in rows] == [c.conversation_id for c in expected]
     assert first["total"] == len(expected) > 0
@@ -132,3 +133,37 @@ async def test_bad_arguments_name_the_argument_and_send_nothing(
     assert result.is_error
     assert names in text_of(result)
     assert sandbox.sandbox.requests[before:] == []
+
+
+async def test_unread_leaves_spam_out_like_the_overview(sandbox_factory):
+    sb = sandbox_factory()
+    org = truth.org_data(sb, sb.org)
+    newest_unread_text = next(
+        c for c in org.conversations_by_activity() if c.modality == "text" and not c.is_read
+    )
+    org.conversations[newest_unread_text.conversation_id] = dataclasses.replace(
+        newest_unread_text, folder="spam"
+    )
+    async with connect(sb) as client:
+        listed = await client.call_tool(
+            "list_conversations",
+            {"channel": "text", "unread_only": True, "period": "last_7_days", "limit": 100},
+        )
+        overview = await client.call_tool("inbox_overview", {})
+    ids = [r["conversation_id"] for r in listed.structured_content["conversations"]]
+    assert newest_unread_text.conversation_id not in ids
+    assert (
+        listed.structured_content["total"]
+        == overview.structured_content["unread_by_channel"]["text"]
+        == len(ids)
+    )
+    assert "spam left out" in text_of(listed)
+    # Asked for by name, spam is listed.
+    async with connect(sb) as client:
+        spam = await client.call_tool(
+            "list_conversations",
+            {"channel": "text", "unread_only": True, "folder": "spam", "period": "last_7_days"},
+        )
+    assert [r["conversation_id"] for r in spam.structured_content["conversations"]] == [
+        newest_unread_text.conversation_id
+    ]

@@ -330,6 +330,8 @@ async def _from_index(
     current = datetime.now(UTC)
     lo = start or (current - timedelta(days=state.settings.index_days))
     hi = end or current
+    # Unread leaves spam out (SPEC 2), as inbox_overview's counts do, unless spam is asked for by name.
+    skip_spam = unread_only and not folder
     rows, total = index.conversations(
         idx.store,
         org,
@@ -341,9 +343,12 @@ async def _from_index(
         awaiting_only=awaiting_only,
         contact_id=contact_id,
         sort="longest_waiting" if sort == "longest_waiting" else "recent",
-        limit=limit,
-        offset=offset,
+        limit=None if skip_spam else limit,
+        offset=0 if skip_spam else offset,
     )
+    if skip_spam:
+        kept_rows = [r for r in rows if index.folder_key(r.folder or "") != "spam"]
+        rows, total = kept_rows[offset : offset + limit], len(kept_rows)
     names = await row_contact_names(state, org, rows)
     views = [row_view(r, names.get(r.contact_id or ""), detailed=detailed) for r in rows]
 
@@ -351,7 +356,7 @@ async def _from_index(
         f"{channel} only" if channel else None,
         "awaiting our reply" if awaiting_only else None,
         f"folder {index.folder_key(folder)}" if folder else None,
-        "unread only" if unread_only else None,
+        ("unread only" + (", spam left out" if skip_spam else "")) if unread_only else None,
         f"contact {views[0].contact_name or contact_id}" if contact_id and views else None,
         f"contact {contact_id}" if contact_id and not views else None,
         _active_text(lo, hi),
