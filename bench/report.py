@@ -81,35 +81,33 @@ def verdict(passed: bool | None, limit: str) -> str:
     return "—" if passed is None else f"{'PASS' if passed else 'FAIL'} ({limit})"
 
 
-def depth_lines(r: dict[str, Any]) -> list[str]:
+def firstcall_lines(r: dict[str, Any]) -> list[str]:
     rows = []
     for row in r["rows"]:
-        c, w = row["cold"], row["warm"]
+        ours, naive = row["ours"], row["naive"]
         rows.append(
             [
                 row["label"],
-                c["depth"],
-                c["upstream_depth"],
-                c["requests"],
-                w["depth"],
-                w["upstream_depth"],
-                w["requests"],
-                verdict(row["pass"], f"<= {row['target']:g}") if row["target"] else "—",
+                ours["wall_rtt"],
+                naive["wall_rtt"],
+                f"{ours['requests']:g} / {naive['requests']:g}",
+                f"{ours['upstream_depth']:g} / {naive['upstream_depth']:g}",
+                ours["errors"] + naive["errors"],
+                verdict(row["pass"], f"<= {row['target']:g}"),
             ]
         )
     head = [
         "tool call",
-        "wall/L cold",
-        "upstream depth cold",
-        "requests cold",
-        "wall/L warm",
-        "upstream depth warm",
-        "requests warm",
-        "target (wall/L cold)",
+        "ours wall/RTT",
+        "naive wall/RTT",
+        "requests ours / naive",
+        "sequential round trips ours / naive",
+        "errors",
+        "target (ours)",
     ]
     return [
-        f"Round-trip depth — L = {r['latency_ms']:g} ms per upstream request; median of {r['rounds']} "
-        "rounds; cold = first call of a fresh session, warm = the same call repeated",
+        f"First call after {r['idle_s']:g} s idle, {r['rtt_ms']:g} ms per upstream request — a fresh server "
+        f"process over stdio per sample, median of {r['rounds']} interleaved rounds",
         *table(head, rows),
     ]
 
@@ -149,81 +147,6 @@ def token_lines(r: dict[str, Any]) -> list[str]:
         "Token efficiency — characters of our text / characters of the raw API JSON holding the same information",
         *table(head, rows),
     ]
-
-
-def overhead_lines(r: dict[str, Any]) -> list[str]:
-    rows = [
-        [
-            row["label"],
-            f"{row['ours_ms']:.2f}",
-            f"{row['direct_ms']:.2f}",
-            f"{row['overhead_ms']:.2f}",
-            f"{row['client_validation_ms']:.2f}",
-            f"{row['server_overhead_ms']:.2f}",
-            f"{row['floor_ms']:.2f}",
-            row["vs_floor"],
-            row["vs_direct"],
-            f"{row['requests_ours']}/{row['requests_direct']}",
-            verdict(row["pass"], "<= 1.5"),
-        ]
-        for row in r["rows"]
-    ]
-    head = [
-        "tool call (warm)",
-        "ours ms",
-        "direct API ms",
-        "overhead ms",
-        "of which client-side output validation ms",
-        "of which server ms",
-        "SDK floor ms",
-        "overhead/floor",
-        "ours/direct",
-        "requests ours/direct",
-        "target (overhead/floor)",
-    ]
-    return [
-        f"Per-call overhead — in memory, zero latency, median of {r['calls']} interleaved calls; "
-        "overhead = ours - direct API-client call; floor = bare MCPServer no-op tool",
-        *table(head, rows),
-    ]
-
-
-def _pairing_lines(r: dict[str, Any], title: str, columns: dict[str, str]) -> list[str]:
-    """A table of server/client pairings: `columns` maps a row key to its header."""
-    head = ["server offers", "client offers", *columns.values()]
-    rows = [[row["server"], row["client"], *(row[k] for k in columns)] for row in r["rows"]]
-    return [title, *table(head, rows)]
-
-
-def tls_lines(r: dict[str, Any]) -> list[str]:
-    n = r["rows"][0]["requests"] if r["rows"] else 0
-    title = (
-        f"Cold fan-out over HTTPS — {n} concurrent requests on a fresh connection pool, L = "
-        f"{r['latency_ms']:g} ms, median of {r['rounds']} rounds (each handshake also costs network "
-        "round trips this loopback does not show)"
-    )
-    columns = {
-        "wall_ms": "wall ms",
-        "wall_per_L": "wall/L",
-        "client_cpu_ms": "client CPU ms",
-        "connections": "connections (TLS handshakes)",
-    }
-    return _pairing_lines(r, title, columns)
-
-
-def network_lines(r: dict[str, Any]) -> list[str]:
-    n = r["rows"][0]["requests"] if r["rows"] else 0
-    title = (
-        f"HTTPS over a simulated network — round trip (RTT) {r['rtt_ms']:g} ms, a new connection's first "
-        f"bytes one RTT more (TCP); {n} concurrent requests; median of {r['rounds']} rounds"
-    )
-    columns = {
-        "cold_rtts": "fresh pool: wall/RTT",
-        "cold_new_connections": "its new connections",
-        "warm_rtts": "pool kept from the call before: wall/RTT",
-        "warm_new_connections": "its new connections",
-    }
-    return _pairing_lines(r, title, columns)
 
 
 def coldstart_lines(r: dict[str, Any]) -> list[str]:
@@ -306,17 +229,16 @@ def memory_lines(r: dict[str, Any]) -> list[str]:
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Every target of the issue with its measured value and verdict."""
     out: list[dict[str, Any]] = []
-    if "depth" in results:
-        for row in results["depth"]["rows"]:
-            if row["target"] is not None:
-                out.append(
-                    _target(
-                        f"depth {row['label']} (wall/L, cold)",
-                        row["cold"]["depth"],
-                        f"<= {row['target']:g}",
-                        row["pass"],
-                    )
+    if "firstcall" in results:
+        for row in results["firstcall"]["rows"]:
+            out.append(
+                _target(
+                    f"first call after idle: {row['label']} (wall/RTT)",
+                    row["ours"]["wall_rtt"],
+                    f"<= {row['target']:g}",
+                    row["pass"],
                 )
+            )
     if "tokens" in results:
         for row in results["tokens"]["rows"]:
             if row["target"] is not None:
@@ -328,13 +250,6 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                         row["pass"],
                     )
                 )
-    if "overhead" in results:
-        for row in results["overhead"]["rows"]:
-            out.append(
-                _target(
-                    f"overhead/SDK floor, in memory: {row['label']}", row["vs_floor"], "<= 1.5", row["pass"]
-                )
-            )
     if "coldstart" in results:
         for row in results["coldstart"]["rows"]:
             out.append(
@@ -349,12 +264,32 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                         f"HTTP throughput vs floor: {row['label']}", value, ">= 0.7x, 0 errors", row["pass"]
                     )
                 )
+    if "index" in results:
+        out += _index_targets(results["index"])
     if "memory" in results:
         m = results["memory"]
         out.append(
             _target(f"RSS growth over {m['calls']} calls", f"{m['growth_mb']:g} MB", "<= 10 MB", m["pass"])
         )
     return out
+
+
+def index_lines(r: dict[str, Any]) -> list[str]:
+    from .index import lines  # bench/index.py renders its own table (it also runs alone)
+
+    return lines(r)
+
+
+def _index_targets(r: dict[str, Any]) -> list[dict[str, Any]]:
+    checks, first, refresh = r["checks"], r["first_sync"], r["refresh"]
+    return [
+        _target("index: first sync of 14 days (s)", first["seconds"], "<= 8", checks["first_sync_s"]),
+        _target("index: refresh, nothing changed (requests)", refresh["requests"], "1",
+                checks["refresh_requests"] and checks["refresh_rtt"]),
+        _target("index: search over 90 days (ms)", r["search_worst_median_ms"], "<= 50", checks["search_ms"]),
+        _target("index: memory for 90 days (MB)", r["memory"]["process_growth_mb"], "<= 150",
+                checks["memory_mb"]),
+    ]  # fmt: skip
 
 
 def _target(name: str, value: Any, limit: str, passed: bool) -> dict[str, Any]:
@@ -370,14 +305,13 @@ def target_lines(items: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+# One renderer per table of bench/__main__.py's PHASES, in the order printed.
 SECTIONS = {
-    "depth": depth_lines,
-    "tls": tls_lines,
-    "network": network_lines,
-    "tokens": token_lines,
-    "overhead": overhead_lines,
+    "firstcall": firstcall_lines,
     "coldstart": coldstart_lines,
+    "tokens": token_lines,
     "http": http_lines,
+    "index": index_lines,
     "memory": memory_lines,
 }
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-from mcp import Client
 from mcp.server import MCPServer
 
 from bench.bare_server import build_bare_server
@@ -22,7 +21,7 @@ from hyperrep_mcp.server.app import build_server
 
 from .upstream import API_KEY
 
-__all__ = ["RecordingTransport", "build_bare_server", "build_ours", "prime", "quiet_logging", "text_of"]
+__all__ = ["RecordingTransport", "build_bare_server", "build_ours", "quiet_logging", "text_of"]
 
 THIRD_PARTY_LOGGERS = ("httpx2", "httpcore2", "httpcore", "mcp", "uvicorn", "uvicorn.access", "stamina")
 
@@ -72,20 +71,6 @@ class RecordingTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
-
-
-async def prime(client: Client, *tools: str) -> None:
-    """Do at connect time what any client does once per session, so a timed call measures the
-    server: list the tools, and compile each output-schema validator. (The mcp client otherwise
-    compiles a tool's validator inside its first call, ~10 ms per tool per session on this
-    machine; the private hook is optional: without it the first call just pays that.)"""
-    listing = await client.list_tools()
-    compile_validator = getattr(client.session, "_output_schema_validator", None)
-    if compile_validator is None:
-        return
-    for tool in listing.tools:
-        if tool.output_schema and (not tools or tool.name in tools):
-            compile_validator(tool.name, tool.output_schema)
 
 
 def text_of(result: Any) -> str:

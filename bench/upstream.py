@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import socket
 import subprocess
 from collections.abc import Sequence
@@ -223,47 +222,17 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--contacts", type=int, default=500)
     p.add_argument("--thread-messages", type=int, default=50)
-    p.add_argument("--tls", nargs=3, metavar=("CERTFILE", "KEYFILE", "ALPN"),
-                   help="serve HTTPS with hypercorn, offering ALPN (comma-separated, e.g. h2,http/1.1)")  # fmt: skip
     args = p.parse_args(argv)
     app, _, data = build_app(
         latency_ms=args.latency_ms, contacts=args.contacts, thread_messages=args.thread_messages
     )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
-    scheme = "https" if args.tls else "http"
-    line = json.dumps({"url": f"{scheme}://127.0.0.1:{sock.getsockname()[1]}", "data": asdict(data)})
-    if args.tls:
-        _serve_tls(app, sock, line, *args.tls)
-        return
+    line = json.dumps({"url": f"http://127.0.0.1:{sock.getsockname()[1]}", "data": asdict(data)})
     # The standard loop even where uvloop is installed: the sandbox's own cost per request stays
     # the same from one environment to the next, so depth figures compare.
     config = uvicorn.Config(app, log_level="warning", lifespan="off", loop="asyncio")
     _Announcing(config, line).run(sockets=[sock])
-
-
-def _serve_tls(app: ASGIApp, sock: socket.socket, line: str, certfile: str, keyfile: str, alpn: str) -> None:
-    """HTTPS with hypercorn, which (unlike uvicorn) speaks HTTP/2 when it is offered."""
-    import asyncio
-
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config
-
-    sock.listen(128)  # connections wait in the backlog from now on: ready to announce
-    config = Config()
-    config.bind = [f"fd://{sock.fileno()}"]
-    config.certfile, config.keyfile = certfile, keyfile
-    config.alpn_protocols = alpn.split(",")
-    config.loglevel = "WARNING"
-    config.graceful_timeout = 0.5  # the bench stops it with SIGTERM: no long drain
-    print(line, flush=True)
-
-    async def until_terminated() -> None:
-        stop = asyncio.Event()
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await serve(app, config, shutdown_trigger=stop.wait)  # type: ignore[arg-type]
-
-    asyncio.run(until_terminated())
 
 
 class SandboxProcess:
@@ -275,13 +244,11 @@ class SandboxProcess:
         latency_ms: float = 0.0,
         contacts: int = 500,
         thread_messages: int = 50,
-        tls: tuple[str, str, str] | None = None,
     ) -> None:
-        """`tls`: (certfile, keyfile, ALPN protocols offered, comma-separated) serves HTTPS."""
         self.latency_ms = latency_ms
         self.args = [
             "--latency-ms", str(latency_ms), "--contacts", str(contacts),
-            "--thread-messages", str(thread_messages), *(["--tls", *tls] if tls else []),
+            "--thread-messages", str(thread_messages),
         ]  # fmt: skip
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""

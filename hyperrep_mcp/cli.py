@@ -1,6 +1,8 @@
 """The `hyperrep-mcp` command: serve (stdio / HTTP), sandbox, call, doctor.
 
-Heavy imports happen inside the commands, so `--help` and start-up stay fast. In stdio mode
+The entry point: it turns flags into settings and hands them to `assembly` (which builds the
+server and the HTTP app) or the doctor; nothing imports this module. Heavy imports happen inside
+the commands, so `--help` and start-up stay fast. In stdio mode
 nothing but protocol goes to stdout: logs go to stderr, secrets redacted. Bad configuration ends
 the process with exit code 2 and one line on stderr.
 """
@@ -16,12 +18,13 @@ import sys
 from typing import Any
 
 from hyperrep_mcp import __version__
-from hyperrep_mcp.config import ConfigError, Settings, is_loopback, load_settings
+from hyperrep_mcp.config import WRITE_MODES, ConfigError, Settings, is_loopback, load_settings
+from hyperrep_mcp.logs import THIRD_PARTY_LOGGERS, setup_logging
+
+__all__ = ["THIRD_PARTY_LOGGERS", "main"]
 
 EXIT_CONFIG = 2
 SANDBOX_URL = "http://127.0.0.1:8765"  # nominal: --demo talks to the sandbox in-process, not over TCP
-# uvicorn.error carries the few server lifecycle lines; uvicorn.access is one line per request.
-THIRD_PARTY_LOGGERS = ("httpx2", "httpcore", "mcp", "uvicorn.access", "stamina")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             return _doctor(args)
         settings = _settings(args)
         # `call` prints a result for a person: its per-call log line is noise unless asked for.
-        _setup_logging(settings, quiet=command == "call" and not _log_level_given(args))
+        setup_logging(settings, quiet=command == "call" and not _log_level_given(args))
         if command == "serve":
             return _serve(args, settings)
         if command == "call":
@@ -75,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
         "repeatable. Loopback names are always allowed.",
     )
 
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        metavar="IPS",
+        help="reverse proxies (comma-separated IPs or networks, or *) whose X-Forwarded-For is "
+        "trusted for the client address (default: none; HYPERREP_MCP_FORWARDED_ALLOW_IPS)",
+    )
+
     call = sub.add_parser("call", help="call one tool through an MCP client session and print its text")
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="JSON object of arguments")
@@ -101,7 +112,7 @@ def _settings_flags(p: argparse.ArgumentParser, *, top: bool) -> None:
                    help="use the built-in sandbox in-process: no key, no network")  # fmt: skip
     p.add_argument("--base-url", default=d, help="HyperRep API origin (HYPERREP_BASE_URL)")
     p.add_argument("--organization-id", default=d, help="pin one organization (HYPERREP_ORGANIZATION_ID)")
-    p.add_argument("--write-mode", default=d, help="read_only | drafts | autosend (HYPERREP_WRITE_MODE)")
+    p.add_argument("--write-mode", default=d, help=f"{' | '.join(WRITE_MODES)} (HYPERREP_WRITE_MODE)")
     p.add_argument("--timeout", type=float, default=d, help="seconds per upstream request (HYPERREP_TIMEOUT)")
     p.add_argument(
         "--max-retries", type=int, default=d, help="retries of safe requests (HYPERREP_MAX_RETRIES)"
@@ -147,52 +158,6 @@ def _log_level_given(args: argparse.Namespace) -> bool:
     return bool(getattr(args, "log_level", None) or os.environ.get("HYPERREP_LOG_LEVEL", "").strip())
 
 
-def _setup_logging(settings: Settings, *, quiet: bool = False) -> None:
-    """One stderr handler on the root logger, with every secret redacted; stdout stays untouched."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
-    secrets = [
-        s.get_secret_value() for s in (settings.api_key, settings.mcp_token, settings.mcp_state_key) if s
-    ]
-    handler.addFilter(RedactSecrets(secrets))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    # quiet: the command's own output says what went wrong; retries and warnings are noise there.
-    level = logging.ERROR if quiet else logging.getLevelNamesMapping()[settings.log_level]
-    root.setLevel(level)
-    # Third-party chatter (one line per HTTP request) is noise at INFO, where our own log has one
-    # line per tool call; DEBUG means everything.
-    for noisy in THIRD_PARTY_LOGGERS:
-        logging.getLogger(noisy).setLevel(
-            logging.DEBUG if level <= logging.DEBUG else max(level, logging.WARNING)
-        )
-
-
-class RedactSecrets(logging.Filter):
-    """Last line of defence: no log record leaves with a secret in it, whoever logged it."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if len(s) >= 4]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
-        message = record.getMessage()
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        redacted = message
-        for secret in self.secrets:
-            redacted = redacted.replace(secret, "[redacted]")
-            if record.exc_text:
-                record.exc_text = record.exc_text.replace(secret, "[redacted]")
-            if record.stack_info:
-                record.stack_info = record.stack_info.replace(secret, "[redacted]")
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
 def _friendly_stdout() -> None:
     """Results and reports hold customer names in any script: never crash on a narrow console encoding."""
     reconfigure = getattr(sys.stdout, "reconfigure", None)
@@ -203,42 +168,13 @@ def _friendly_stdout() -> None:
 # --- commands ----------------------------------------------------------------------------------
 
 
-def demo_transport():
-    """An httpx2 transport into an in-process sandbox, and a function naming its main organization.
-
-    The sandbox (about 0.2 s of data generation) is built on the first request, not at start-up:
-    a client that only lists the tools never pays for it.
-    """
-    import functools
-
-    import httpx2
-
-    @functools.cache
-    def sandbox_app():
-        from hyperrep_mcp.sandbox import SandboxConfig, create_app
-
-        return create_app(SandboxConfig())
-
-    async def app(scope, receive, send):
-        await sandbox_app()(scope, receive, send)
-
-    return httpx2.ASGITransport(app=app), lambda: sandbox_app().state.sandbox.data.fixtures.big_org_id
-
-
-def make_server(settings: Settings, *, demo: bool):
-    from hyperrep_mcp.server.app import build_server
-
-    if not demo:
-        return build_server(settings)
-    transport, org = demo_transport()
-    return build_server(settings, transport=transport, default_organization_id=org)
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from hyperrep_mcp import assembly
+
     transport = getattr(args, "transport", "stdio")
     demo = getattr(args, "demo", False)
     if transport == "stdio":
-        server = make_server(settings, demo=demo)
+        server = assembly.make_server(settings, demo=demo)
         signal.signal(signal.SIGINT, _interrupt_stdio)
         server.run()
         return 0
@@ -251,28 +187,21 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"--port must be between 0 and 65535 (got {port})")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1 (got {workers})")
-    allowed_hosts = _allowed_hosts([*args.allowed_host, settings.mcp_allowed_hosts])
+    hosts = assembly.allowed_hosts([*args.allowed_host, settings.mcp_allowed_hosts])
+    settings = settings.model_copy(update={"mcp_allowed_hosts": ",".join(hosts)})
     # Workers build their servers in fresh processes, where a bad setting would only show up as a
     # traceback and a restart loop: check what they will check, here and now.
-    from hyperrep_mcp.server.app import tool_plan
-    from hyperrep_mcp.server.http import serve_http
-
-    tool_plan(settings)
+    assembly.check_tools(settings)
     check_bindable(host, port)
-    if host in ("0.0.0.0", "::") and not allowed_hosts:  # noqa: S104 - comparing, not binding
+    if host in ("0.0.0.0", "::") and not hosts:  # noqa: S104 - comparing, not binding
         logging.getLogger("hyperrep_mcp.http").warning(
             "listening on all interfaces, but only loopback Host names are accepted (others get 421): "
             "add --allowed-host NAME for each name or address clients use to reach this server"
         )
-    serve_http(
-        settings,
-        host=host,
-        port=port,
-        stateless=args.stateless,
-        workers=workers,
-        demo=demo,
-        allowed_hosts=allowed_hosts,
-    )
+    forwarded = assembly.forwarded_allow_ips(args.forwarded_allow_ips, settings.mcp_forwarded_allow_ips)
+    settings = settings.model_copy(update={"mcp_forwarded_allow_ips": forwarded})
+    options = assembly.ServeOptions(mcp_host=host, mcp_stateless=args.stateless, demo=demo)
+    assembly.serve_http(settings, options, port=port, workers=workers)
     return 0
 
 
@@ -281,14 +210,6 @@ def _interrupt_stdio(signum: int, _frame: Any) -> None:
     so the default handling would wait for the next input line. Stop now, as SIGTERM does."""
     sys.stderr.flush()
     os._exit(128 + signum)
-
-
-def _allowed_hosts(values: list[str]) -> tuple[str, ...]:
-    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
-    for name in names:
-        if "/" in name or "@" in name or " " in name:
-            raise ConfigError(f"--allowed-host takes a host name such as mcp.example.com (got {name!r})")
-    return tuple(names)
 
 
 def check_bindable(host: str, port: int) -> None:
@@ -317,7 +238,9 @@ def _call(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("ARGS must be a JSON object, e.g. '{\"limit\": 5}'")
     import anyio
 
-    server = make_server(settings, demo=args.demo)
+    from hyperrep_mcp import assembly
+
+    server = assembly.make_server(settings, demo=args.demo)
     text, is_error = anyio.run(_call_tool, server, args.tool, arguments)
     _friendly_stdout()
     if is_error:
@@ -356,7 +279,7 @@ def _doctor(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         text, code = report_config_error(exc)
     else:
-        _setup_logging(settings, quiet=not _log_level_given(args))
+        setup_logging(settings, quiet=not _log_level_given(args))
         text, code = run_doctor(settings, demo=args.demo)
     print(text, flush=True)
     return code

@@ -7,6 +7,7 @@ prints it and exits 2. Secrets are `SecretStr`, so no repr, log line or error ev
 from __future__ import annotations
 
 import ipaddress
+from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -15,14 +16,70 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-WriteMode = Literal["read_only", "drafts", "autosend"]
-WRITE_MODES: tuple[str, ...] = ("read_only", "drafts", "autosend")
 DEFAULT_BASE_URL = "https://api.hyperrep.ai"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 class ConfigError(Exception):
     """Configuration that cannot work; the message is one actionable line."""
+
+
+@dataclass(frozen=True)
+class WritePolicy:
+    """Everything one write mode (HYPERREP_WRITE_MODE) allows, decided here and asked everywhere else.
+
+    Which tools register (`registers_writes`), which parameters vanish from the schemas (a tool's
+    declared send parameters unless `may_send`), and what a person confirms (`confirms`). Adding a
+    mode is one entry in `WRITE_POLICIES`.
+    """
+
+    mode: str
+    registers_writes: bool
+    # A draft may go out right away; every send still needs a person's yes through elicitation.
+    may_send: bool
+    summary: str
+
+    @property
+    def confirms(self) -> frozenset[str]:
+        """The actions a person confirms before they happen (deleting is always confirmed)."""
+        actions = {"delete"} if self.registers_writes else set()
+        return frozenset(actions | ({"send"} if self.may_send else set()))
+
+    def registers(self, *, writes: bool) -> bool:
+        return self.registers_writes or not writes
+
+    def hidden(self, send_parameters: frozenset[str]) -> frozenset[str]:
+        """The parameters of a tool that this mode leaves out of its schema."""
+        return frozenset() if self.may_send else send_parameters
+
+
+WRITE_POLICIES: dict[str, WritePolicy] = {
+    policy.mode: policy
+    for policy in (
+        WritePolicy(
+            "read_only",
+            registers_writes=False,
+            may_send=False,
+            summary="only reading tools are registered; nothing can be written",
+        ),
+        WritePolicy(
+            "drafts",
+            registers_writes=True,
+            may_send=False,
+            summary="writing tools save drafts for a person to review in HyperRep; nothing is sent",
+        ),
+        WritePolicy(
+            "autosend",
+            registers_writes=True,
+            may_send=True,
+            summary="drafts may be sent without review, after the user confirms each one",
+        ),
+    )
+}
+WRITE_MODES: tuple[str, ...] = tuple(WRITE_POLICIES)
+# Built from the table, so the settings (and server.json's choices) follow it.
+WriteMode = Literal[WRITE_MODES]  # type: ignore[valid-type]
+DEFAULT_WRITE_MODE = "drafts"
 
 
 def is_loopback(host: str) -> bool:
@@ -43,7 +100,7 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
     organization_id: str | None = None
-    write_mode: WriteMode = "drafts"
+    write_mode: WriteMode = DEFAULT_WRITE_MODE
     timeout: float = Field(default=30.0, gt=0, le=300)
     max_retries: int = Field(default=3, ge=0, le=10)
     max_output_chars: int = Field(default=24000, ge=2000, le=1_000_000)
@@ -55,6 +112,10 @@ class Settings(BaseSettings):
     mcp_rate_limit: int | None = Field(default=None, ge=0, le=1_000_000)
     # Extra Host names clients use to reach the HTTP transport (comma-separated); --allowed-host adds more.
     mcp_allowed_hosts: str = ""
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated IPs or
+    # networks, or *); --forwarded-allow-ips overrides. Unset: forwarded headers are ignored, so a
+    # client cannot pick the address its rate limit is counted under.
+    mcp_forwarded_allow_ips: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # IANA zone in which period names (this_month, yesterday) and bare dates are read.
     timezone: str = "UTC"
@@ -131,8 +192,8 @@ class Settings(BaseSettings):
         return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
 
     @property
-    def read_only(self) -> bool:
-        return self.write_mode == "read_only"
+    def write_policy(self) -> WritePolicy:
+        return WRITE_POLICIES[self.write_mode]
 
     def api_key_value(self) -> str:
         """The API key, for the one place that needs it (the HTTP client header)."""

@@ -21,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from hyperrep_mcp import __version__
-from hyperrep_mcp.config import DEFAULT_BASE_URL, ConfigError, Settings
+from hyperrep_mcp.assembly import check_tools, demo_transport
+from hyperrep_mcp.config import DEFAULT_BASE_URL, DEFAULT_WRITE_MODE, ConfigError, Settings
 
 KEY_PLACEHOLDER = "<your HyperRep API key>"
 TOKEN_PLACEHOLDER = "<your HYPERREP_MCP_TOKEN>"  # noqa: S105 - a placeholder, not a secret
@@ -31,12 +32,6 @@ PACKAGE = "hyperrep-mcp"
 PROBE_TIMEOUT_S = 10.0  # a doctor that hangs for the default 30 s x retries helps nobody
 HTTP_PORT = 8000
 INDENT = " " * 24  # under a check's summary
-
-WRITE_MODES = {
-    "read_only": "read_only: only reading tools are registered; nothing can be written",
-    "drafts": "drafts: writing tools save drafts for a person to review in HyperRep; nothing is sent",
-    "autosend": "autosend: drafts may be sent without review, after the user confirms each one",
-}
 
 
 @dataclass
@@ -156,8 +151,6 @@ def _probe(settings: Settings, demo: bool) -> Probe:
 
     transport = None
     if demo:
-        from hyperrep_mcp.cli import demo_transport
-
         transport, _ = demo_transport()
     timeout = min(settings.timeout, PROBE_TIMEOUT_S)
 
@@ -259,18 +252,18 @@ def _organization_check(settings: Settings, orgs: list[tuple[str, str]], demo: b
 
 
 def _write_mode_check(settings: Settings) -> Check:
-    return Check("Write mode", True, WRITE_MODES[settings.write_mode])
+    policy = settings.write_policy
+    asks = [f"needs a person's yes to: {', '.join(sorted(policy.confirms))}"] if policy.confirms else []
+    return Check("Write mode", True, f"{policy.mode}: {policy.summary}", details=asks)
 
 
 def _tools_check(settings: Settings) -> Check:
-    from hyperrep_mcp.server.app import tool_plan
-
     try:
-        plan = tool_plan(settings)
+        count = check_tools(settings)
     except ConfigError as exc:
         return Check("Tools", False, str(exc), fix="correct HYPERREP_EXCLUDE_TOOLS")
     excluded = f"; excluded: {', '.join(sorted(settings.exclude_tools))}" if settings.exclude_tools else ""
-    return Check("Tools", True, f"{len(plan)} registered{excluded}")
+    return Check("Tools", True, f"{count} registered{excluded}")
 
 
 def _token_check(settings: Settings) -> Check:
@@ -304,7 +297,7 @@ def server_env(settings: Settings, *, demo: bool, key: str = KEY_PLACEHOLDER) ->
             env["HYPERREP_ORGANIZATION_ID"] = settings.organization_id
         if settings.base_url != DEFAULT_BASE_URL:
             env["HYPERREP_BASE_URL"] = _display_url(settings.base_url, password=URL_PASSWORD_PLACEHOLDER)
-    if settings.write_mode != "drafts":
+    if settings.write_mode != DEFAULT_WRITE_MODE:
         env["HYPERREP_WRITE_MODE"] = settings.write_mode
     if settings.exclude_tools:
         env["HYPERREP_EXCLUDE_TOOLS"] = ",".join(sorted(settings.exclude_tools))

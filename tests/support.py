@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import anyio
+import trustme
 import uvicorn
+from hypercorn.asyncio import serve
+from hypercorn.config import Config
 from mcp import Client
 
 from hyperrep_mcp.config import Settings, load_settings
-from hyperrep_mcp.sandbox import Sandbox
+from hyperrep_mcp.sandbox import Sandbox, SandboxConfig, create_app
 from hyperrep_mcp.server.app import build_server
 
 SANDBOX_KEY = "sandbox-key"
@@ -94,9 +102,94 @@ async def connect(sb: RunningSandbox, *, default_org: bool = True, **kw: Any) ->
     Client options `mode` and `elicitation_callback`."""
     client_opts = {k: kw.pop(k) for k in ("mode", "elicitation_callback") if k in kw}
     server = build_server(settings_for(sb, **kw), default_organization_id=sb.org if default_org else None)
+    started = time.monotonic()
     async with Client(server, **client_opts) as client:
+        await warm_up_done(sb, since=started)
         yield client
+
+
+async def warm_up_done(sb: RunningSandbox, *, since: float, timeout_s: float = 5.0) -> None:
+    """Wait for the server's background warm-up to make its one upstream request (the organization
+    list), so that a test counting upstream requests counts only its own."""
+    with anyio.move_on_after(timeout_s):
+        while not any(r.path == "/api/v2/organizations" and r.at >= since for r in sb.sandbox.requests):  # noqa: ASYNC110
+            await anyio.sleep(0.01)
 
 
 def text_of(result: Any) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content)
+
+
+# --- HTTPS and HTTP/2 upstreams (hypercorn: uvicorn speaks HTTP/1.1 only) ---------------------------
+
+
+def tls_files(folder: Path) -> tuple[Path, Path, ssl.SSLContext]:
+    """A certificate for 127.0.0.1 from a throw-away CA: its files, and a context that trusts it."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    certfile, keyfile = folder / "cert.pem", folder / "key.pem"
+    cert.private_key_and_cert_chain_pem.write_to_path(certfile)
+    cert.private_key_pem.write_to_path(keyfile)
+    trusting = ssl.create_default_context()
+    ca.configure_trust(trusting)
+    return certfile, keyfile, trusting
+
+
+@dataclass
+class Seen:
+    """What the server side saw: (HTTP version, client address) per request."""
+
+    requests: list[tuple[str, tuple[str, int]]] = field(default_factory=list)
+
+    def connections(self) -> int:
+        return len({client for _, client in self.requests})
+
+    def versions(self) -> set[str]:
+        return {version for version, _ in self.requests}
+
+
+class HypercornThread:
+    """The sandbox behind hypercorn over TLS, offering `alpn`, in a thread with its own loop."""
+
+    def __init__(
+        self, certfile: Path, keyfile: Path, alpn: list[str], latency_ms: float, api_key: str = SANDBOX_KEY
+    ) -> None:
+        self.app = create_app(SandboxConfig(api_key=api_key, latency_ms=latency_ms))
+        self.seen = Seen()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)  # connections wait in the backlog until hypercorn accepts them
+        self.url = f"https://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.config = Config()
+        self.config.bind = [f"fd://{self.sock.fileno()}"]
+        self.config.certfile, self.config.keyfile = str(certfile), str(keyfile)
+        self.config.alpn_protocols = alpn
+        self.config.loglevel = "WARNING"
+        self.config.graceful_timeout = 0.5
+        self.started = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.stop: asyncio.Event | None = None
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._serve()), daemon=True)
+
+    async def _recording(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.seen.requests.append((scope["http_version"], tuple(scope["client"])))
+        await self.app(scope, receive, send)
+
+    async def _serve(self) -> None:
+        self.loop, self.stop = asyncio.get_running_loop(), asyncio.Event()
+        self.loop.call_soon(self.started.set)
+        await serve(self._recording, self.config, shutdown_trigger=self.stop.wait)  # type: ignore[arg-type]
+
+    def __enter__(self) -> HypercornThread:
+        self.thread.start()
+        assert self.started.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self.loop is not None and self.stop is not None
+        self.loop.call_soon_threadsafe(self.stop.set)
+        self.thread.join(10)
+        assert not self.thread.is_alive(), "hypercorn did not stop"
+        with contextlib.suppress(OSError):  # hypercorn may have closed it already
+            self.sock.close()

@@ -13,8 +13,8 @@ import httpx2
 import pytest
 from mcp import Client
 
-from bench import coldstart, depth, http_load, memory, overhead, tls, tokens
-from bench.servers import build_ours, prime, text_of
+from bench import coldstart, firstcall, http_load, memory, report, tokens
+from bench.servers import build_ours, text_of
 from bench.upstream import API_KEY, LOG_PATH, BenchData, SandboxProcess, Seen, build_app, critical_path
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.server.concurrency import gather
@@ -102,18 +102,42 @@ async def test_request_log_sees_sequential_and_concurrent_requests(upstream: San
     assert critical_path(records, LATENCY_MS / 1000) == 3
 
 
-async def test_depth_call_records_wall_depth_and_requests(upstream: SandboxProcess) -> None:
-    data = data_of(upstream)
-    case = next(c for c in depth.cases(data) if c.tool == "get_response_rate")
-    samples = depth.Samples()
-    async with Client(build_ours(upstream.url, data.org_id)) as client:
-        await prime(client, case.tool)
-        await depth._one_call(client, upstream, case, LATENCY_MS / 1000, samples)
-    assert samples.errors == 0
-    # compare_to_previous: two windows and the organization list, all sent at once
-    assert samples.requests == [3]
+@pytest.mark.parametrize("server", list(firstcall.SERVERS))
+async def test_first_call_spawns_a_server_and_records_wall_and_requests(
+    upstream: SandboxProcess, server
+) -> None:
+    case = next(c for c in firstcall.cases(data_of(upstream)) if c.tool == "get_response_rate")
+    samples = firstcall.Samples()
+    await firstcall.first_call(server, upstream, case, idle_s=0.1, into=samples)
+    assert samples.errors == []
+    # compare_to_previous: the two windows, sent at once (ours: the organization list was loaded
+    # by the warm-up, before the call)
+    assert samples.requests == [2]
     assert samples.upstream_depth == [1]
-    assert samples.wall_s[0] > 0
+    assert samples.wall_s[0] > LATENCY_MS / 1000
+
+
+def test_first_call_table_and_targets_render() -> None:
+    side = {"wall_rtt": 1.2, "upstream_depth": 1, "requests": 2, "errors": 0}
+    row = {
+        "label": "get_contact",
+        "tool": "get_contact",
+        "target": 2.5,
+        "ours": side,
+        "naive": side,
+        "pass": True,
+    }
+    results = {"firstcall": {"rtt_ms": 100, "idle_s": 1.5, "rounds": 1, "rows": [row]}}
+    text = "\n".join(report.firstcall_lines(results["firstcall"]))
+    assert "| get_contact" in text and "PASS (<= 2.5)" in text
+    assert report.targets(results) == [
+        {
+            "target": "first call after idle: get_contact (wall/RTT)",
+            "measured": 1.2,
+            "limit": "<= 2.5",
+            "pass": True,
+        }
+    ]
 
 
 async def test_shown_json_is_the_page_plus_the_records_the_text_names(upstream: SandboxProcess) -> None:
@@ -137,12 +161,6 @@ async def test_shown_json_is_the_page_plus_the_records_the_text_names(upstream: 
     assert measured["id_chars"] >= 3 * 20  # three contact ids at least, each repeated verbatim
 
 
-async def test_overhead_baselines_make_the_same_requests_as_the_tools(upstream: SandboxProcess) -> None:
-    result = await overhead.run(upstream, data_of(upstream), calls=1, warmup=1)
-    assert [r["requests_ours"] for r in result["rows"]] == [r["requests_direct"] for r in result["rows"]]
-    assert all(r["ours_ms"] > 0 and r["floor_ms"] > 0 for r in result["rows"])
-
-
 async def test_memory_run_drives_the_stdio_server(upstream: SandboxProcess) -> None:
     result = await memory.run(upstream.url, data_of(upstream), calls=8, rotation=1)
     assert result["errors"] == 0, result["first_error"]
@@ -151,7 +169,7 @@ async def test_memory_run_drives_the_stdio_server(upstream: SandboxProcess) -> N
 
 
 def test_cold_start_commands_answer_initialize(upstream: SandboxProcess) -> None:
-    for name in ("bare", "ours"):
+    for name in ("bare", "ours", "ours_demo"):
         cmd, env = coldstart.commands(upstream.url)[name]
         assert coldstart.spawn_to_initialize(cmd, env) > 0
 
@@ -176,29 +194,3 @@ async def test_thread_fixture_is_readable_through_our_server(upstream: SandboxPr
         )
     assert not result.is_error, text_of(result)
     assert len(result.structured_content["messages"]) == data.long_thread_messages == 12
-
-
-async def test_tls_fan_out_counts_connections_per_protocol() -> None:
-    # A latency that outlasts six TLS handshakes: no answer comes back before every connection is made.
-    result = await tls.run(latency_ms=200, requests=6, rounds=1)
-    seen = {(row["server"], row["client"]): row["connections"] for row in result["rows"]}
-    assert seen == {
-        ("HTTP/2 and HTTP/1.1", "ours: HTTP/2 offered"): 1,
-        ("HTTP/2 and HTTP/1.1", "HTTP/1.1 only"): 6,
-        ("HTTP/1.1 only", "ours: HTTP/2 offered"): 6,
-        ("HTTP/1.1 only", "HTTP/1.1 only"): 6,
-    }
-
-
-async def test_simulated_network_counts_new_connections_per_protocol() -> None:
-    result = await tls.run_network(rtt_ms=60, requests=4, rounds=1)
-    seen = {
-        (row["server"], row["client"]): (row["cold_new_connections"], row["warm_new_connections"])
-        for row in result["rows"]
-    }
-    assert seen == {
-        ("HTTP/2 and HTTP/1.1", "ours: HTTP/2 offered"): (1, 0),  # the kept connection carries all
-        ("HTTP/2 and HTTP/1.1", "HTTP/1.1 only"): (4, 3),
-        ("HTTP/1.1 only", "ours: HTTP/2 offered"): (4, 3),
-        ("HTTP/1.1 only", "HTTP/1.1 only"): (4, 3),
-    }

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx2
 import pytest
@@ -354,13 +355,14 @@ def test_call_into_a_closed_pipe_exits_quietly() -> None:
 
 def test_start_up_loads_neither_the_sandbox_nor_the_http_stack():
     # What answering `initialize` needs, and no more (bench: cold start): --demo reads only the
-    # sandbox's config, the sandbox itself is built by the first call; the HTTP stack and the retry
-    # library load with the first upstream request.
+    # sandbox's config; the sandbox and the HTTP stack are loaded by the warm-up that starts once
+    # the client has initialized (tests/server/test_warm_up.py), never by the first call.
     code = (
         "import sys\n"
         "from hyperrep_mcp import cli\n"
-        "cli.make_server(cli._settings(cli._parser().parse_args(['--demo'])), demo=True)\n"
-        "heavy = ['hyperrep_mcp.sandbox.app', 'hyperrep_mcp.sandbox.dataset', 'stamina', 'httpcore2']\n"
+        "from hyperrep_mcp import assembly\n"
+        "assembly.make_server(cli._settings(cli._parser().parse_args(['--demo'])), demo=True)\n"
+        "heavy = ['hyperrep_mcp.sandbox.app', 'hyperrep_mcp.sandbox.dataset', 'httpcore2']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(
@@ -368,3 +370,63 @@ def test_start_up_loads_neither_the_sandbox_nor_the_http_stack():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+# --- assembly: who builds what, and how workers get their settings ------------------------------------
+
+
+def _imports(path: Any) -> set[str]:
+    """Every hyperrep_mcp module `path` imports, at any level (function-level imports included)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("hyperrep_mcp"):
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("hyperrep_mcp"))
+    return found
+
+
+def test_nothing_imports_the_entry_point_and_the_assembly_has_no_cycle():
+    from pathlib import Path
+
+    import hyperrep_mcp
+
+    package = Path(hyperrep_mcp.__file__).parent
+    graph = {
+        ".".join(("hyperrep_mcp", *p.relative_to(package).with_suffix("").parts)): _imports(p)
+        for p in package.rglob("*.py")
+    }
+    importers_of_cli = sorted(m for m, deps in graph.items() if "hyperrep_mcp.cli" in deps)
+    assert importers_of_cli == ["hyperrep_mcp.__main__"]  # `python -m hyperrep_mcp`, itself an entry point
+    # Below the entry point, the layers only point down: the doctor uses the assembly, which uses
+    # the server and its HTTP transport; none of them reaches back up.
+    above = {"hyperrep_mcp.server.http": {"hyperrep_mcp.assembly", "hyperrep_mcp.doctor"},
+             "hyperrep_mcp.server.app": {"hyperrep_mcp.assembly", "hyperrep_mcp.doctor"},
+             "hyperrep_mcp.assembly": {"hyperrep_mcp.doctor"}}  # fmt: skip
+    for module, forbidden in above.items():
+        assert not graph[module] & forbidden, module
+
+
+def test_workers_get_their_settings_from_public_environment(monkeypatch: pytest.MonkeyPatch):
+    from hyperrep_mcp.assembly import ServeOptions, worker_environment
+    from hyperrep_mcp.config import load_settings
+
+    settings = load_settings(
+        api_key=CANARY,
+        write_mode="read_only",
+        exclude_tools="list_sales",
+        mcp_allowed_hosts="mcp.example.com",
+    )
+    options = ServeOptions(mcp_host="0.0.0.0", mcp_stateless=True, demo=True)
+    env = worker_environment(settings, options)
+    assert all(name.startswith("HYPERREP_") for name in env), sorted(env)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    again = load_settings()
+    assert ServeOptions() == options
+    assert again.write_policy is settings.write_policy and again.exclude_tools == {"list_sales"}
+    assert again.mcp_allowed_hosts == "mcp.example.com" and again.api_key.get_secret_value() == CANARY
+    assert again.mcp_state_key is not None  # one key shared by every worker

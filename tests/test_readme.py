@@ -28,6 +28,7 @@ import pytest
 from mcp import Client
 from mcp.types import Tool
 
+from hyperrep_mcp.assembly import ServeOptions
 from hyperrep_mcp.cli import THIRD_PARTY_LOGGERS, _parser, main
 from hyperrep_mcp.config import ConfigError, Settings, env_var, load_settings
 from hyperrep_mcp.doctor import client_configs
@@ -44,8 +45,17 @@ TOOLS_END = "<!-- tools:end -->"
 EXAMPLE = re.compile(r"<!-- example keep=(?P<keep>[0-9a-z,\-]+) -->\n```text\n(?P<body>.*?)```\n", re.DOTALL)
 ID_LENGTH_SHOWN = 12
 LONG_ID = re.compile(r"\b([a-z_]*id=)(\"?)([A-Za-z0-9_\-]{17,}=*)")
-# Flags in the README that belong to other commands (uv, ruff, the conformance suite, the Inspector).
-OTHER_TOOLS_FLAGS = {"--from", "--directory", "--check", "--requirements", "--strict"}
+# Flags in the README that belong to other commands (uv, ruff, the conformance suite, the Inspector,
+# scripts/bundle.py: tests/e2e/test_bundle.py checks that one's).
+OTHER_TOOLS_FLAGS = {
+    "--from",
+    "--directory",
+    "--check",
+    "--requirements",
+    "--strict",
+    "--refresh",
+    "--release-url",
+}
 
 
 def readme() -> str:
@@ -335,8 +345,11 @@ def _shown(default: Any) -> str:
 
 def test_the_configuration_table_is_the_settings() -> None:
     rows = _config_rows()
-    assert sorted(rows) == sorted(env_var(f) for f in Settings.model_fields)
+    serving = {f"HYPERREP_{name.upper()}" for name in ServeOptions.model_fields}
+    assert sorted(rows) == sorted([*(env_var(f) for f in Settings.model_fields), *serving])
     flags = _all_flags(server_only=True)
+    for name in serving:  # the serving options' flags are named for people (--host), not after the setting
+        assert rows[name][2] and rows[name][0].strip("`") in flags, name
     for field, info in Settings.model_fields.items():
         flag_cell, default_cell, meaning = rows[env_var(field)]
         assert meaning, field

@@ -1,13 +1,15 @@
 """A canary API key never appears in a tool result, an error, a log record or a repr — in any failure mode.
 
-Logs are captured at DEBUG for every logger (ours, the SDK's, httpx2's, stamina's) *without* the CLI's
-redaction filter, so the test proves nobody logs the key, not merely that the filter hides it.
+Logs are captured at DEBUG for every logger (ours, the SDK's, httpx2's, httpcore2's, stamina's, and h2's
+and hpack's against an upstream that offers HTTP/2) *without* the CLI's redaction filter, so the test
+proves nobody logs the key, not merely that the filter hides it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import Any
 
 import pytest
@@ -17,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from hyperrep_mcp.api import HyperRepClient
+from hyperrep_mcp.api import HyperRepClient, HyperRepError
 from hyperrep_mcp.config import load_settings
-from tests.support import RunningSandbox, UvicornThread, connect, text_of
+from tests.support import HypercornThread, RunningSandbox, UvicornThread, connect, text_of, tls_files
 
 pytestmark = pytest.mark.anyio
 CANARY = "sk-canary-7f3a9c1e5b2d4f6a8091"
@@ -164,3 +166,40 @@ def test_reprs_hide_the_key():
     api = HyperRepClient(CANARY)
     for thing in (settings, api, settings.model_dump(), settings.model_dump_json()):
         assert not leaks(repr(thing)) and not leaks(str(thing))
+
+
+# --- an HTTP/2-capable upstream, every logger at DEBUG (issue 12, finding 7) -----------------------
+
+# hpack writes each header it encodes ("Adding b'x-api-key'=b'...'") and the encoded block at DEBUG.
+HTTP_STACK_LOGGERS = ("h2", "hpack", "httpcore2", "httpx2", "hyperrep_mcp")
+
+
+@pytest.fixture
+def h2_upstream(tmp_path):
+    certfile, keyfile, trusting = tls_files(tmp_path)
+    with HypercornThread(certfile, keyfile, ["h2", "http/1.1"], latency_ms=0, api_key=CANARY) as server:
+        yield server, trusting
+
+
+async def test_canary_never_leaks_into_debug_logs_against_an_http2_upstream(h2_upstream, caplog):
+    server, trusting = h2_upstream
+    caplog.set_level(logging.DEBUG)
+    for name in HTTP_STACK_LOGGERS:
+        caplog.set_level(logging.DEBUG, logger=name)
+    sandbox = server.app.state.sandbox
+    org = sandbox.data.fixtures.big_org_id
+    contact_id = next(iter(sandbox.data.org(org).contacts))
+    sandbox.faults.script("status", times=1, status=503, path_contains="/contacts/")
+    me = threading.get_ident()  # the upstream's own (server-side) decoding runs in its thread
+    async with HyperRepClient(
+        CANARY, base_url=server.url, ssl_context=trusting, retry_wait_initial=0.01
+    ) as api:
+        assert await api.list_organizations()
+        assert (await api.get_contact(org, contact_id)).contact_id == contact_id  # after a retried 503
+        await api.create_contact(org, {"name": "Canary Test", "email": "canary.h2@example.com"})
+        with pytest.raises(HyperRepError):
+            await api.get_contact(org, "HR_id_nobody")
+    ours = [r for r in caplog.records if r.thread == me]
+    assert any(r.name.startswith("httpcore2") for r in ours)  # the HTTP stack's DEBUG output was captured
+    for record in ours:
+        assert CANARY not in record.getMessage(), f"{record.name}: {record.getMessage()[:200]}"

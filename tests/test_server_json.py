@@ -10,6 +10,7 @@ the README's configuration table) to match; these tests name what differs.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 import tomllib
@@ -24,6 +25,7 @@ from pydantic import SecretStr
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.config import WRITE_MODES, ConfigError, Settings, env_var, load_settings
+from scripts import bundle
 
 REPO = Path(__file__).resolve().parent.parent
 SERVER_JSON = REPO / "server.json"
@@ -142,6 +144,16 @@ SCHEMA: dict[str, Any] = {
                     "runtimeArguments": {"type": "array", "items": _ARGUMENT},
                     "packageArguments": {"type": "array", "items": _ARGUMENT},
                     "environmentVariables": {"type": "array", "items": _KEY_VALUE_INPUT},
+                    "fileSha256": {"type": "string", "pattern": "^[a-f0-9]{64}$"},
+                },
+                # An MCP bundle: its release download URL (GitHub or GitLab) and the file's SHA-256.
+                "if": {"properties": {"registryType": {"const": "mcpb"}}},
+                "then": {
+                    "required": ["fileSha256"],
+                    "properties": {
+                        "identifier": {"pattern": r"^https://(github\.com|gitlab\.com)/.+\.mcpb$"},
+                        "transport": {"const": {"type": "stdio"}},
+                    },
                 },
             },
         },
@@ -255,6 +267,74 @@ def test_the_readme_carries_the_ownership_marker() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["project"]["readme"] == "README.md"
     assert f"<!-- mcp-name: {NAME} -->" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+# --- the MCP bundle entry, written by the release step ---------------------------------------------
+
+RELEASE_URL = (
+    f"https://github.com/hyperrep/hyperrep-mcp/releases/download/v{__version__}/{bundle.bundle_name()}"
+)
+
+
+@pytest.fixture
+def released(tmp_path: Path) -> Path:
+    """Stands in for the built bundle: the release step hashes whatever file it is given."""
+    path = tmp_path / bundle.bundle_name()
+    path.write_bytes(b"PK\x03\x04 a bundle")
+    return path
+
+
+def test_the_committed_file_has_no_bundle_entry(server_json: dict[str, Any]) -> None:
+    """URL and hash exist only once the release is built: `python -m scripts.bundle --release-url` adds them."""
+    assert [p["registryType"] for p in server_json["packages"]] == ["pypi"]
+
+
+def test_the_release_step_adds_a_valid_bundle_entry(server_json: dict[str, Any], released: Path) -> None:
+    once = bundle.with_mcpb_package(server_json, RELEASE_URL, released)
+    again = bundle.with_mcpb_package(once, RELEASE_URL, released)
+    assert again == once  # rerunning replaces the entry, never adds a second
+    assert validate(once) == []
+    assert once["packages"][0] == server_json["packages"][0]
+    assert once["packages"][1] == {
+        "registryType": "mcpb",
+        "identifier": RELEASE_URL,
+        "version": __version__,
+        "fileSha256": hashlib.sha256(released.read_bytes()).hexdigest(),
+        "transport": {"type": "stdio"},
+    }
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        RELEASE_URL.replace("https://", "http://"),
+        RELEASE_URL.replace("github.com", "example.com"),
+        RELEASE_URL.replace(bundle.bundle_name(), "other.mcpb"),
+    ],
+)
+def test_the_release_step_refuses_a_url_the_registry_would_not_take(
+    server_json: dict[str, Any], released: Path, url: str
+) -> None:
+    with pytest.raises(bundle.BundleError, match="--release-url must"):
+        bundle.with_mcpb_package(server_json, url, released)
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        (lambda e: e.pop("fileSha256"), "'fileSha256' is a required property"),
+        (lambda e: e.update(fileSha256="ABC"), "does not match"),
+        (lambda e: e.update(identifier="https://example.com/x.mcpb"), "does not match"),
+        (lambda e: e.update(transport={"type": "sse", "url": "https://x"}), "was expected"),
+    ],
+)
+def test_the_schema_rejects_a_broken_bundle_entry(
+    server_json: dict[str, Any], released: Path, change: Any, complaint: str
+) -> None:
+    document = bundle.with_mcpb_package(server_json, RELEASE_URL, released)
+    change(document["packages"][1])
+    problems = validate(document)
+    assert any(complaint in p for p in problems), problems
 
 
 # --- agreement with the settings code ------------------------------------------------------------

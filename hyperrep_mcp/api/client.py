@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import anyio
 import httpx2
+import stamina
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -66,6 +67,7 @@ _CONNECT_FIRST_S = 0.05
 MAX_RETRY_AFTER_S = 20.0
 
 M = TypeVar("M", bound=BaseModel)
+_PAGED = (Organization, Contact, Conversation, Message, Company, Agent, Sale, MessageDraft, ResponseDraft)
 DateLike = datetime | str | None
 
 
@@ -102,8 +104,19 @@ def iso(value: DateLike) -> str | None:
 
 
 def _seg(value: str) -> str:
-    """One path segment: IDs are opaque and may hold '=', '/', '+' — encode everything."""
-    return quote(str(value), safe="")
+    """One path segment: IDs are opaque and may hold '=', '/', '+' — encode everything.
+
+    Percent-encoding leaves '.' alone, and a '.' or '..' segment is collapsed by URL resolution
+    (`/organizations/../contacts` is `/contacts`): such a segment, or an empty one, is refused.
+    The server checks IDs before calling; this is the last line for any other caller.
+    """
+    text = str(value)
+    if text in ("", ".", ".."):
+        raise e.UnsafePathError(
+            f"{text!r} cannot be an ID: an ID is never empty, '.' or '..'. Nothing was sent; "
+            "copy the ID exactly from a previous result."
+        )
+    return quote(text, safe="")
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -136,6 +149,7 @@ class HyperRepClient:
         transport: httpx2.AsyncBaseTransport | None = None,
         max_connections: int = 64,
         ssl_context: ssl.SSLContext | None = None,
+        keepalive_s: float = KEEPALIVE_S,
     ) -> None:
         if not api_key:
             raise ValueError("an API key is required")
@@ -149,14 +163,15 @@ class HyperRepClient:
         self._transport = transport
         self._max_connections = max_connections
         self._ssl_context = ssl_context  # None: the system's trust store
+        self._keepalive_s = keepalive_s
         self._client: httpx2.AsyncClient | None = None
 
     @property
     def _http(self) -> httpx2.AsyncClient:
-        """The connection pool, made on first use: a server that is only listed, never called, pays
-        nothing for it (TLS set-up costs tens of milliseconds at start-up)."""
+        """The connection pool, made on first use (the server's warm-up makes it in the background,
+        right after the MCP client has initialized)."""
         if self._client is None:
-            client = httpx2.AsyncClient(
+            self._client = httpx2.AsyncClient(
                 base_url=self.base_url,
                 headers={
                     "X-API-KEY": self.__api_key,
@@ -168,21 +183,24 @@ class HyperRepClient:
                 limits=httpx2.Limits(
                     max_connections=self._max_connections,
                     max_keepalive_connections=self._max_connections,
-                    keepalive_expiry=KEEPALIVE_S,
+                    keepalive_expiry=self._keepalive_s,
                 ),
-                verify=self._ssl_context or _tls_context(),
+                # A transport of the caller's (--demo's in-process sandbox) does its own TLS, if any.
+                verify=self._ssl_context or (_tls_context() if self._transport is None else True),
                 follow_redirects=False,
-                # Offered, not required (TLS ALPN): where the API speaks HTTP/2, a call's concurrent
-                # requests share one connection instead of a TLS handshake each (a cold 25-request
-                # fan-out: ~80 -> ~45 ms of client CPU, one handshake instead of 25; bench/RESULTS.md).
-                http2=self._transport is None,
+                # HTTP/1.1 with kept connections. httpx2 can offer HTTP/2 publicly, but against a
+                # server that answers HTTP/1.1 its pool then queues concurrent requests behind
+                # connections still being made, and its h2/hpack DEBUG logs carry the encoded key.
+                http2=False,
             )
-            if self._transport is None:  # proxies from the environment keep their own transports
-                from hyperrep_mcp.api import netbackend  # httpcore2 costs ~30 ms to import: not at start-up
-
-                netbackend.install(getattr(client._transport, "_pool", None))
-            self._client = client
         return self._client
+
+    def prepare(self) -> None:
+        """Build now what the first requests would build: the connection pool (with its TLS
+        context) and the typed page models (pydantic makes each `Page[...]` on first use)."""
+        _ = self._http
+        for model in _PAGED:
+            _ = Page[model]
 
     def __repr__(self) -> str:  # never show the key
         return f"HyperRepClient(base_url={self.base_url!r})"
@@ -236,8 +254,6 @@ class HyperRepClient:
             # A create is retried only when it certainly never reached the API.
             return isinstance(exc, e.UnreachableError)
 
-        import stamina  # with tenacity ~15 ms to import: the first request pays it, not start-up
-
         attempts = 0
         try:
             async for attempt in stamina.retry_context(
@@ -279,37 +295,15 @@ class HyperRepClient:
             f"{self.base_url}{path}?{httpx2.QueryParams(query)}" if query else self.base_url + path
         )
         try:
-            # The wait for the answer is bounded by cancelling this request alone, not by httpcore2's
-            # read timeout: on HTTP/2 that gives up the whole connection, and fails every request in
-            # flight on it (tests/api/test_http2.py). Connecting keeps its own timeout, a moment
-            # shorter, so an unreachable API is still said to be unreachable.
+            # The wait for the answer is bounded by cancelling this request alone (anyio), not by
+            # httpx2's read timeout. Connecting keeps its own timeout, a moment shorter, so an
+            # unreachable API is still said to be unreachable.
             with anyio.fail_after(wait_s + _CONNECT_FIRST_S):
                 resp = await self._http.request(
                     method, url, json=body, timeout=httpx2.Timeout(wait_s, read=None)
                 )
-        except TimeoutError as exc:
-            raise e.UpstreamTimeoutError(
-                f"HyperRep did not answer within {wait_s:.0f} s ({what}). Retry later; if it keeps "
-                "happening, raise HYPERREP_TIMEOUT."
-            ) from exc
-        except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
-            raise e.UnreachableError(
-                f"Could not reach HyperRep at {self.base_url} ({what}). Check HYPERREP_BASE_URL and "
-                "the network, then retry."
-            ) from exc
-        except httpx2.PoolTimeout as exc:
-            raise e.UnreachableError(
-                f"Too many requests to HyperRep in flight ({what}); retry in a moment."
-            ) from exc
-        except httpx2.TimeoutException as exc:
-            raise e.UpstreamTimeoutError(
-                f"HyperRep did not answer within {wait_s:.0f} s ({what}). Retry later; if it keeps "
-                "happening, raise HYPERREP_TIMEOUT."
-            ) from exc
-        except httpx2.TransportError as exc:
-            raise e.ConnectionDroppedError(
-                f"The connection to HyperRep broke before an answer arrived ({what}). Retry in a moment."
-            ) from exc
+        except (TimeoutError, httpx2.TransportError) as exc:
+            raise transport_error(exc, base_url=self.base_url, what=what, wait_s=wait_s) from exc
         return self._decode(resp, what)
 
     def _decode(self, resp: httpx2.Response, what: str) -> Any:
@@ -579,6 +573,25 @@ class HyperRepClient:
 def _tls_context() -> ssl.SSLContext:
     """The default verifying TLS context (system trust store), built once: it costs ~25 ms each time."""
     return httpx2.create_ssl_context()
+
+
+def transport_error(exc: Exception, *, base_url: str, what: str, wait_s: float) -> e.TransportError:
+    """The one translation of a transport failure (anyio's deadline or httpx2's errors) into ours."""
+    if isinstance(exc, httpx2.ConnectError | httpx2.ConnectTimeout):
+        return e.UnreachableError(
+            f"Could not reach HyperRep at {base_url} ({what}). Check HYPERREP_BASE_URL and the "
+            "network, then retry."
+        )
+    if isinstance(exc, httpx2.PoolTimeout):
+        return e.UnreachableError(f"Too many requests to HyperRep in flight ({what}); retry in a moment.")
+    if isinstance(exc, TimeoutError | httpx2.TimeoutException):
+        return e.UpstreamTimeoutError(
+            f"HyperRep did not answer within {wait_s:.0f} s ({what}). Retry later; if it keeps "
+            "happening, raise HYPERREP_TIMEOUT."
+        )
+    return e.ConnectionDroppedError(
+        f"The connection to HyperRep broke before an answer arrived ({what}). Retry in a moment."
+    )
 
 
 class EndpointMissingError(e.NotFoundError):

@@ -4,6 +4,27 @@ Every failure a caller can meet is one of these, built from the HTTP status and 
 (or from the transport failure). Each carries a message that says what happened and what to do,
 worded so that an LLM (or a person) can act on it without seeing a traceback. Messages never carry
 the API key: `scrub` removes it from anything echoed back by the upstream.
+
+The tree (`retryable` marked *; transport failures are translated in one place,
+`hyperrep_mcp.api.client.transport_error`; statuses in `error_for_status`):
+
+    HyperRepError
+    ├── TransportError *                no usable HTTP answer
+    │   ├── UnreachableError *          could not connect (or no free connection): nothing was sent
+    │   ├── UpstreamTimeoutError *      no answer in time: a write may or may not have happened
+    │   ├── ConnectionDroppedError *    the connection broke mid-exchange: likewise
+    │   └── MalformedResponseError *    not the JSON the API documents (e.g. a proxy's HTML page)
+    ├── APIStatusError                  the API answered with an error status
+    │   ├── BadRequestError             400
+    │   │   ├── InvalidCursorError      400 "Invalid cursor"
+    │   │   └── DraftSendingError       400 the draft is being sent
+    │   ├── AuthError                   403
+    │   ├── NotFoundError               404 (`route_hint`, `promoted`)
+    │   │   └── EndpointMissingError    an implied endpoint the API does not serve (client.py)
+    │   ├── ValidationError             422
+    │   ├── RateLimitedError *          429 (`retry_after`)
+    │   └── ServerError *               5xx
+    └── OutcomeUnknownError             a create was sent, its outcome is unknown; never retried
 """
 
 from __future__ import annotations
@@ -24,6 +45,11 @@ class HyperRepError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class UnsafePathError(HyperRepError):
+    """An ID the client refuses to put in a URL path (empty, '.' or '..': the HTTP client would
+    collapse it and the request would leave its route). Nothing was sent."""
 
 
 # --- transport: no usable HTTP answer ---------------------------------------------------------

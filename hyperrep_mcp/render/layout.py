@@ -25,6 +25,7 @@ def fit(
     budget: int,
     *,
     cut_note: str = CUT_NOTE,
+    limit: int | None = None,
 ) -> tuple[str, int]:
     """Join header, as many leading items as fit, and `footer(kept)`; returns (text, kept).
 
@@ -32,7 +33,8 @@ def fit(
     dropped) says so. At least one item is always kept, so a listing makes progress page after
     page: when that one item alone is too long it is shortened, keeping the header and the footer
     (with its cursor) intact. The text never exceeds `budget`. A header that counts what is shown
-    is a function of the kept count too, so it never claims more than the text holds.
+    is a function of the kept count too, so it never claims more than the text holds. `limit`
+    caps the items kept (the structured output's own budget may allow fewer than the text's).
     """
 
     def assemble(kept: int, first: str | None = None) -> str:
@@ -45,12 +47,13 @@ def fit(
         head = header(kept) if callable(header) else header
         return "\n".join([head, *shown, *tail]).rstrip()
 
-    kept = len(items)
+    cap = len(items) if limit is None else min(max(limit, 1), len(items))
+    kept = cap
     text = assemble(kept)
     if len(text) > budget and kept > 1:
         # Jump close to the answer from the item lengths, then settle it exactly.
         lengths = [len(i) + 1 for i in items]
-        over, kept = len(text) - budget, len(items)
+        over = len(text) - budget
         while kept > 1 and over > 0:
             kept -= 1
             over -= lengths[kept]
@@ -58,7 +61,7 @@ def fit(
         while len(text) > budget and kept > 1:
             kept -= 1
             text = assemble(kept)
-        while kept < len(items) and len(candidate := assemble(kept + 1)) <= budget:
+        while kept < cap and len(candidate := assemble(kept + 1)) <= budget:
             kept, text = kept + 1, candidate
     if len(text) <= budget:
         return text, kept

@@ -20,9 +20,19 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
-__all__ = ["Trimmed", "clip", "gist", "html_to_text", "message_text", "strip_invisible", "trim_reply"]
+__all__ = [
+    "Trimmed",
+    "clip",
+    "gist",
+    "html_to_text",
+    "is_invisible",
+    "message_text",
+    "one_line",
+    "strip_invisible",
+    "trim_reply",
+]
 
 ELLIPSIS = "…"
 
@@ -43,7 +53,23 @@ class Trimmed:
 # Characters that end a line in str.splitlines(); mapping them to "\n" (instead of deleting them)
 # keeps the words on either side apart.
 _LINE_BREAKS = {"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"}
-_TAG_CHARS = range(0xE0000, 0xE0080)
+# Unicode's Default_Ignorable_Code_Point set (DerivedCoreProperties.txt; the stdlib does not expose
+# it): characters a renderer shows as nothing. Besides the Cf ones it holds the variation selectors
+# (FE00-FE0F, E0100-E01EF: enough of them smuggle arbitrary bytes after one visible letter), the
+# Hangul fillers, the combining grapheme joiner and the whole tag-character plane block.
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+# A blank-looking symbol outside that set, used to fake empty names and pad hidden payloads.
+_BLANK_LOOKING = (0x2800,)  # BRAILLE PATTERN BLANK
+
+
+def is_invisible(char: str) -> bool:
+    """True for one character that the sanitizer removes (line breaks and tabs are not invisible)."""
+    return len(char) == 1 and bool(_invisible_re().match(char))
 
 
 @functools.cache
@@ -51,14 +77,15 @@ def _invisible_re() -> re.Pattern[str]:
     """Match every character we never want an LLM to see.
 
     Built from the running interpreter's Unicode database (not a hard-coded list) so that the
-    "no Cf characters left" guarantee holds on every Python version; the scan costs ~75 ms, once.
+    "no Cf characters left" guarantee holds on every Python version; the scan runs once.
     """
-    kept = {"\n", "\t", *_LINE_BREAKS}
-    codepoints = [
-        cp
-        for cp in range(sys.maxunicode + 1)
-        if (cp in _TAG_CHARS or unicodedata.category(chr(cp)) in ("Cf", "Cc", "Cs")) and chr(cp) not in kept
-    ]
+    kept = {ord(c) for c in ("\n", "\t", *_LINE_BREAKS)}
+    category = unicodedata.category
+    removed = {cp for cp in range(sys.maxunicode + 1) if category(chr(cp)) in ("Cf", "Cc", "Cs")}
+    removed.update(_BLANK_LOOKING)
+    for low, high in _DEFAULT_IGNORABLE:
+        removed.update(range(low, high + 1))
+    codepoints = sorted(removed - kept)
     return re.compile("[" + "".join(_class_ranges(codepoints)) + "]")
 
 
@@ -86,12 +113,31 @@ def _remove_invisible(text: str) -> str:
 
 
 def strip_invisible(text: str) -> str:
-    """Remove zero-width, bidi, tag, other format and control characters; normalise newlines; NFC.
+    r"""The one character sanitizer for customer- and model-controlled text, incoming or outgoing.
+
+    Removes every character a reader cannot see: zero-width and bidi controls, tag characters,
+    variation selectors (including the supplementary ones), Hangul fillers, the braille blank,
+    every other format (Cf) or control (Cc) character and the rest of Unicode's
+    Default_Ignorable_Code_Point set. Keeps "\n" and "\t"; other line separators (CR, VT, FF,
+    NEL, U+2028/9) become "\n". Pure, never raises, idempotent; the result is NFC.
 
     Removal happens before NFC so that a base letter and a combining mark separated by a
     zero-width character compose, which makes the function idempotent.
     """
     return unicodedata.normalize("NFC", _remove_invisible(text))
+
+
+_ANY_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+
+
+def one_line(text: str) -> str:
+    r"""A one-line field (a name, subject, role, folder, custom field value) as one line.
+
+    Line breaks, tabs and control characters become single spaces (so "Eve\nNext: …" cannot
+    start a line of its own in a tool result), invisible characters go as in `strip_invisible`,
+    runs of whitespace collapse and the ends are trimmed. Pure, never raises, idempotent.
+    """
+    return " ".join(strip_invisible(_ANY_SPACE.sub(" ", text)).split())
 
 
 # --------------------------------------------------------------------------------------------
@@ -197,7 +243,9 @@ class _TextWriter:
 class _Renderer:
     """Walks the parsed tree once, iteratively (deeply nested mail must not hit recursion limits)."""
 
-    def __init__(self) -> None:
+    def __init__(self, hidden: frozenset[int] = frozenset()) -> None:
+        self.hidden = hidden  # mem_ids of elements a <style> block of the message hides
+        self.painted: list[bool] = []  # per open element: does it paint a background?
         self.out = _TextWriter()
         self.lists: list[list[int]] = []  # per open list: [next number] or [] for bullets
         self.links: list[int] = []  # trace position where each open <a> started
@@ -228,8 +276,12 @@ class _Renderer:
         """Open an element; False means skip it and everything inside."""
         tag = node.tag or ""
         attrs = node.attributes
-        if tag in _SKIPPED_TAGS or _is_hidden(tag, attrs):
+        if tag in _SKIPPED_TAGS or _is_hidden(tag, attrs) or node.mem_id in self.hidden:
             return False
+        paints = _paints_background(attrs)
+        if _is_white_text(attrs) and not paints and not any(self.painted):
+            return False  # white on the (white) page: unreadable to a person, readable to a parser
+        self.painted.append(paints)
         out = self.out
         if tag == "br":
             out.end_line(force=True)
@@ -261,6 +313,8 @@ class _Renderer:
     def leave(self, node: LexborNode) -> None:
         tag = node.tag or ""
         out = self.out
+        if self.painted:
+            self.painted.pop()
         if tag == "a":
             self._finish_link(node)
         elif tag == "li":
@@ -365,8 +419,107 @@ def _is_hidden_style(style: str) -> bool:
         return True
     if "font" in css and _is_tiny_font(_font_shorthand_size(css["font"])):
         return True
+    if first.get("clip", "").startswith("rect") or first.get("clip-path", "none") != "none":
+        return True  # the screen-reader-only pattern; clip-path shapes: in doubt, hidden
+    if _is_off_screen(css, first):
+        return True
+    if "color" in css and _color_alpha_zero(css["color"]):
+        return True
     clipped = any(first.get(p) in ("hidden", "clip") for p in ("overflow", "overflow-x", "overflow-y"))
-    return clipped and any(prop in css and _is_zero(css[prop]) for prop in _SIZE_PROPERTIES)
+    return clipped and any(prop in css and _is_tiny_length(css[prop]) for prop in _SIZE_PROPERTIES)
+
+
+_OFFSETS = ("left", "top", "right", "bottom")
+
+
+def _is_off_screen(css: dict[str, str], first: dict[str, str]) -> bool:
+    """Pushed out of the viewport: a far negative offset, indent or margin, or a translate/scale(0)."""
+    if first.get("position") in ("absolute", "fixed") and any(
+        _is_far_negative(css[p]) for p in _OFFSETS if p in css
+    ):
+        return True
+    if any(_is_far_negative(css[p]) for p in ("text-indent", "margin-left", "margin-top") if p in css):
+        return True
+    transform = css.get("transform", "")
+    if "scale" in transform and re.search(r"scale[xy]?\(\s*0*\.?0*\s*[,)]", transform):
+        return True
+    return any(_is_far_negative(arg) for arg in re.findall(r"translate[xy3d]*\(([^)]*)\)", transform))
+
+
+def _is_far_negative(value: str) -> bool:
+    for token in value.replace(",", " ").split():
+        parsed = _css_number(token)
+        if parsed is None:
+            continue
+        number, unit = parsed
+        if number <= (-100 if unit in ("", "px", "pt") else -10):
+            return True
+    return False
+
+
+def _is_tiny_length(value: str) -> bool:
+    parsed = _css_number(value)
+    return parsed is not None and (parsed[0] == 0 or (parsed[1] in ("px", "pt") and 0 < parsed[0] < 2))
+
+
+_HEX_COLOR = re.compile(r"#([0-9a-f]{3,8})\b")
+_FUNC_COLOR = re.compile(r"(rgba?|hsla?)\(([^)]*)\)")
+
+
+def _color_channels(value: str) -> tuple[float, float, float, float] | None:
+    """(r, g, b, alpha) of a CSS colour, r/g/b in 0..255 (HSL as lightness only); None if unknown."""
+    value = value.strip()
+    if value.startswith("white"):
+        return 255, 255, 255, 1
+    if match := _HEX_COLOR.match(value):
+        digits = match.group(1)
+        if len(digits) in (3, 4):
+            digits = "".join(d * 2 for d in digits)
+        if len(digits) not in (6, 8):
+            return None
+        alpha = int(digits[6:8], 16) / 255 if len(digits) == 8 else 1
+        return int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16), alpha
+    if match := _FUNC_COLOR.match(value):
+        args = [a for a in re.split(r"[\s,/]+", match.group(2)) if a]
+        numbers = [_css_number(a) for a in args]
+        if len(numbers) < 3 or any(n is None for n in numbers[:3]):
+            return None
+        nums = [(n[0] * (2.55 if n[1] == "%" else 1)) if n else 0 for n in numbers]
+        alpha_arg = numbers[3] if len(numbers) > 3 else None
+        alpha = (alpha_arg[0] / 100 if alpha_arg[1] == "%" else alpha_arg[0]) if alpha_arg else 1
+        if match.group(1).startswith("hsl"):
+            light = numbers[2][0] * 2.55 if numbers[2] else 0  # type: ignore[index]
+            return light, light, light, alpha
+        return nums[0], nums[1], nums[2], alpha
+    return None
+
+
+def _color_alpha_zero(value: str) -> bool:
+    channels = _color_channels(value)
+    return channels is not None and channels[3] == 0
+
+
+def _is_whitish(value: str) -> bool:
+    channels = _color_channels(value)
+    return channels is not None and min(channels[:3]) >= 240
+
+
+def _is_white_text(attrs: dict[str, str | None]) -> bool:
+    color = _css_declarations(attrs.get("style") or "").get("color")
+    return (color is not None and _is_whitish(color)) or _is_whitish((attrs.get("color") or "").lower())
+
+
+def _paints_background(attrs: dict[str, str | None]) -> bool:
+    """A non-white background of its own (or an image): white text on it can be read."""
+    bgcolor = (attrs.get("bgcolor") or "").strip().lower()
+    if bgcolor and not _is_whitish(bgcolor):
+        return True
+    css = _css_declarations(attrs.get("style") or "")
+    for prop in ("background", "background-color", "background-image"):
+        value = css.get(prop, "")
+        if value and value not in ("none", "transparent", "inherit", "initial") and not _is_whitish(value):
+            return True
+    return False
 
 
 def _css_declarations(style: str) -> dict[str, str]:
@@ -411,13 +564,84 @@ def _font_shorthand_size(value: str) -> str:
     return ""
 
 
+# A message's own stylesheet is bounded work: beyond this many hiding selectors the message is
+# treated as unrenderable (an attacker's, not a person's) rather than slowly matched.
+_MAX_HIDING_SELECTORS = 400
+_PSEUDO_ELEMENT = re.compile(r"::|:(?:before|after|first-line|first-letter|placeholder|marker)\b")
+_COMBINATORS = re.compile(r"\s*[\s>+~]\s*")
+_SIMPLE_PARTS = re.compile(r"^[a-z][\w-]*|[.#][\w-]+", re.IGNORECASE)
+
+
+class _TooManyRules(Exception):
+    pass
+
+
+def _stylesheet_rules(css: str) -> Iterator[tuple[str, str]]:
+    """(selector list, declarations) of every innermost rule; at-rule wrappers (@media) are
+    looked through, so a rule that hides only on some screens counts: in doubt, hidden."""
+    tokens = re.split(r"([{}])", _CSS_COMMENT.sub("", css.replace("<!--", " ").replace("-->", " ")))
+    for j in range(0, len(tokens) - 3, 2):
+        if tokens[j + 1] == "{" and tokens[j + 3] == "}":
+            prelude = tokens[j].strip()
+            if prelude and not prelude.startswith("@"):
+                yield prelude, tokens[j + 2]
+
+
+def _hides(declarations: str) -> bool:
+    css = _css_declarations(declarations)
+    has_background = any(p in css for p in ("background", "background-color", "background-image"))
+    return _is_hidden_style(declarations) or (
+        "color" in css and _is_whitish(css["color"]) and not has_background
+    )
+
+
+def _hidden_by_stylesheets(parser: LexborHTMLParser) -> frozenset[int]:
+    """Elements the message's own <style> blocks hide (class, id, tag and other selectors)."""
+    root = parser.root
+    if root is None:
+        return frozenset()
+    hidden: set[int] = set()
+    count = 0
+    for style in parser.css("style"):
+        for selectors, declarations in _stylesheet_rules(style.text(deep=True) or ""):
+            if not _hides(declarations):
+                continue
+            for selector in selectors.split(","):
+                selector = selector.strip()
+                if not selector or _PSEUDO_ELEMENT.search(selector):
+                    continue  # generated content only; the element's own text stays as it is
+                count += 1
+                if count > _MAX_HIDING_SELECTORS:
+                    raise _TooManyRules
+                hidden.update(node.mem_id for node in _select(root, selector))
+    return frozenset(hidden)
+
+
+def _select(root: LexborNode, selector: str) -> list[LexborNode]:
+    try:
+        return list(root.css(selector))
+    except SelectolaxError:
+        pass
+    # A selector the engine cannot parse: match its subject's tag, classes and ID alone, which
+    # hides at least everything the real rule hides.
+    subject = _COMBINATORS.split(selector.strip())[-1]
+    simple = "".join(_SIMPLE_PARTS.findall(subject))
+    if not simple:
+        return []
+    try:
+        return list(root.css(simple))
+    except SelectolaxError:
+        return []
+
+
 def html_to_text(html: str) -> str:
     """Render HTML as the plain text a human would see; never raises."""
     if not html or not html.strip():
         return ""
     try:
-        root = LexborHTMLParser(html).root
-        text = _Renderer().run(root) if root is not None else ""
+        parser = LexborHTMLParser(html)
+        root = parser.root
+        text = _Renderer(_hidden_by_stylesheets(parser)).run(root) if root is not None else ""
     except Exception:
         # Without a tree we cannot tell hidden text from visible text, and leaking an attacker's
         # hidden instructions is worse than showing nothing: render no text at all.

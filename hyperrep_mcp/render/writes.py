@@ -8,12 +8,13 @@ from pydantic import Field
 
 from hyperrep_mcp.render.layout import next_steps
 from hyperrep_mcp.render.records import contact_line, message_draft_line, response_draft_block
-from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, ResponseDraftView, View
+from hyperrep_mcp.render.text import html_to_text, strip_invisible
+from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, Out, ResponseDraftView
 
 Outcome = Literal["saved", "queued", "already_saved", "recovered", "not_created", "deleted", "kept"]
 
 
-class WriteOut(View):
+class WriteOut(Out):
     organization: OrgRef
     outcome: Outcome = Field(description="What happened upstream")
     sent: bool = Field(description="True only when a message was queued for delivery")
@@ -62,6 +63,29 @@ def render(out: WriteOut, *, budget: int) -> str:
     return text if len(text) <= budget else text[: budget - 1] + "…"
 
 
+def one_line(value: str | None) -> str:
+    """A stored one-line field shown on one line: a contact's name with line breaks (set by anyone
+    who can edit contacts) must not add lines, such as a fake "To:", to a confirmation."""
+    return " ".join(strip_invisible(value or "").split())
+
+
 def recipient(name: str | None, email: str | None, phone: str | None) -> str:
-    address = f"<{email}>" if email else phone
-    return " ".join(part for part in (name, address) if part) or "(no recipient)"
+    address = f"<{one_line(email)}>" if email else one_line(phone)
+    return " ".join(part for part in (one_line(name), address) if part) or "(no recipient)"
+
+
+def delivered_text(body_html: str | None) -> str:
+    """The text a recipient sees in `body_html` (already sanitized: no styles, nothing hidden), with
+    every link's target written out (tel:, mailto:, http), for a person to confirm."""
+    if not body_html:
+        return ""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(body_html)
+    for link in tree.css("a"):
+        href = one_line(link.attributes.get("href"))
+        if href:
+            link.insert_after(f" <{href}>")  # a text node: escaped when serialised
+        if "href" in link.attrs:
+            del link.attrs["href"]
+    return html_to_text(tree.html or "")

@@ -13,11 +13,12 @@ Starlette, and uvicorn for :func:`serve`.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hyperrep_mcp.sandbox.app import create_app
-    from hyperrep_mcp.sandbox.config import SandboxConfig
     from hyperrep_mcp.sandbox.errors import Messages
     from hyperrep_mcp.sandbox.fault_responses import DroppedConnection
     from hyperrep_mcp.sandbox.faults import FAULT_KINDS, FaultPlan
@@ -32,7 +33,6 @@ _HOMES = {
     "Messages": "errors",
     "RequestRecord": "state",
     "Sandbox": "state",
-    "SandboxConfig": "config",
     "create_app": "app",
 }
 
@@ -47,6 +47,36 @@ __all__ = [
     "create_app",
     "serve",
 ]
+
+
+@dataclass
+class SandboxConfig:
+    """How a sandbox behaves (what ``hyperrep-mcp sandbox`` flags map onto). The defaults give a
+    quiet, fault-free API with the standard data.
+
+    ``now`` anchors the generated data (every timestamp is relative to it); ``None`` means the
+    current UTC time truncated to the minute, so "the last 7 days" always has traffic while runs in
+    the same minute still produce identical data.
+    """
+
+    seed: int = 7
+    api_key: str = "sandbox-key"
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0
+    now: datetime | None = None
+    # False: conversation detail and message detail answer 404 like unknown routes, so client
+    # fallbacks (list + filter) can be exercised.
+    implied_endpoints: bool = True
+    # How long a queued draft stays "currently sending" before it is promoted.
+    promote_after_s: float = 2.0
+
+    def anchor(self) -> datetime:
+        """The instant the dataset is generated relative to (timezone-aware UTC)."""
+        if self.now is None:
+            return datetime.now(UTC).replace(second=0, microsecond=0)
+        if self.now.tzinfo is None:
+            return self.now.replace(tzinfo=UTC)
+        return self.now.astimezone(UTC)
 
 
 def __getattr__(name: str) -> Any:

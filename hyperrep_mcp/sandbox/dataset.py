@@ -5,10 +5,19 @@ A pristine dataset is generated once per (seed, now) and cached; every sandbox w
 frozen and shared, and rendered message threads are memoized in a cache shared by all forks —
 safe because rendering is deterministic and a thread's generated messages never change (new
 messages are appended per fork in ``appended``).
+
+The response-rate metric (:func:`response_rate`) is computed here too, from message directions
+and times:
+
+* received: conversations whose *first inbound* message falls in ``[start, end)``;
+* responded: those of them with an outbound message after that first inbound message (at any
+  time, even after the window);
+* rate: responded / received as a 0..1 float, 0.0 when nothing was received.
 """
 
 from __future__ import annotations
 
+import bisect
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -237,6 +246,17 @@ class OrgData:
 
 def _digits(text: str | None) -> str:
     return "".join(ch for ch in text or "" if ch.isdigit())
+
+
+def response_rate(org: OrgData, start: datetime, end: datetime) -> dict[str, Any]:
+    times, answered = org.received_and_answered()  # an index, like a real API's database has
+    lo, hi = bisect.bisect_left(times, start), bisect.bisect_left(times, end)
+    received, responded = hi - lo, answered[hi] - answered[lo]
+    return {
+        "numConversationsRespondedTo": responded,
+        "numConversationsReceived": received,
+        "responseRate": responded / received if received else 0.0,
+    }
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Seeded generation of the pristine dataset (organizations and everything under them).
 
 Everything comes from ``random.Random`` streams keyed by the seed and the organization, and every
-timestamp is an offset from the anchor ``now``; IDs are hashes of stable keys (see ``ids.py``).
+timestamp is an offset from the anchor ``now``; IDs are hashes of stable keys (see ``records.py``).
 Same seed and anchor -> identical data. Message bodies are not generated here (see
 ``threads.py``): only each message's direction and time, which is all lists and analytics need.
 """
@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from hyperrep_mcp.sandbox import featured
 from hyperrep_mcp.sandbox.corpus import people, places, topics
 from hyperrep_mcp.sandbox.dataset import Dataset, OrgData
-from hyperrep_mcp.sandbox.ids import make_id, pick_style
 from hyperrep_mcp.sandbox.profiles import PROFILES, OrgProfile
 from hyperrep_mcp.sandbox.records import (
     Agent,
@@ -32,9 +31,11 @@ from hyperrep_mcp.sandbox.records import (
     PromotedResponseDraft,
     ResponseDraft,
     Sale,
+    make_id,
+    pick_style,
 )
-from hyperrep_mcp.sandbox.textutil import ascii_fold
 from hyperrep_mcp.sandbox.threads import thread_values
+from hyperrep_mcp.sandbox.validation import ascii_fold
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)

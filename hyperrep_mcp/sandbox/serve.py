@@ -7,8 +7,8 @@ import sys
 
 import uvicorn
 
+from hyperrep_mcp.sandbox import SandboxConfig
 from hyperrep_mcp.sandbox.app import create_app
-from hyperrep_mcp.sandbox.config import SandboxConfig
 
 
 class SandboxServer(uvicorn.Server):

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hyperrep_mcp.sandbox import lifecycle
-from hyperrep_mcp.sandbox.config import SandboxConfig
+from hyperrep_mcp.sandbox import SandboxConfig, lifecycle
 from hyperrep_mcp.sandbox.dataset import Dataset
 from hyperrep_mcp.sandbox.faults import WRITE_METHODS, FaultPlan
 from hyperrep_mcp.sandbox.generate import pristine_dataset
-from hyperrep_mcp.sandbox.ids import make_id
 from hyperrep_mcp.sandbox.pagination import CursorCodec
+from hyperrep_mcp.sandbox.records import make_id
 
 REQUEST_LOG_LIMIT = 50_000  # past this, the oldest half of the log is dropped
 

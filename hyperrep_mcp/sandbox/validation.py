@@ -4,24 +4,39 @@ Badly *formatted* input (a limit that is not an integer, a malformed date, inval
 missing required field, a wrong type) is a FastAPI-style 422 whose ``detail`` is a list; the
 readers below collect every such problem before failing, like FastAPI does. Well-formed but
 *invalid* values (an unparseable phone number, an unknown modality) are 400s with a string
-``detail`` and are checked by the normalizers at the bottom.
+``detail`` and are checked by the normalizers at the bottom, next to the API's folder rule
+(:func:`slug`, whose accent folding the generator also uses for email addresses).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hyperrep_mcp.sandbox.errors import ApiError, Messages, ValidationFailed, field_error
-from hyperrep_mcp.sandbox.textutil import slug
-from hyperrep_mcp.sandbox.timefmt import parse_iso
 
 MAX_LIMIT = 100
 _TRUE = {"true", "1", "yes", "on", "t", "y"}
 _FALSE = {"false", "0", "no", "off", "f", "n"}
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse an ISO 8601 date or datetime; naive values are taken as UTC. Raises ValueError."""
+    raw = text.strip()
+    if not raw:
+        raise ValueError("empty")
+    if len(raw) == 10:
+        # A bare date means midnight UTC (FastAPI/pydantic accept it for datetime fields too).
+        day = date.fromisoformat(raw)
+        return datetime(day.year, day.month, day.day, tzinfo=UTC)
+    moment = datetime.fromisoformat(raw[:-1] + "+00:00" if raw[-1] in "zZ" else raw)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class QueryReader:
@@ -246,6 +261,26 @@ def normalize_phone(value: str) -> str:
     if len(digits) != 10 or digits[0] in "01" or digits[3] in "01":
         raise ApiError(400, Messages.INVALID_PHONE.format(value=value))
     return "+1" + digits
+
+
+# Letters NFKD cannot decompose into ASCII.
+_SPECIAL = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "đ": "d"})
+_NON_ALNUM_RUN = re.compile(r"[^a-z0-9]+")
+
+
+def ascii_fold(text: str) -> str:
+    """``"Łukasz Wiśniewski"`` -> ``"Lukasz Wisniewski"`` (also for generated email addresses)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPECIAL))
+    return decomposed.encode("ascii", "ignore").decode()
+
+
+def slug(text: str) -> str:
+    """Lowercase, runs of non-alphanumerics become ``-``, trimmed: the API's folder rule.
+
+    ``"Sales Follow-up"`` -> ``"sales-follow-up"``; accents are folded first so
+    ``"Présupuestos"`` keeps its letters.
+    """
+    return _NON_ALNUM_RUN.sub("-", ascii_fold(text).lower()).strip("-")
 
 
 def normalize_folder(value: str | None, default: str = "drafts") -> str:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import httpx2
 from mcp import MCPError
 from mcp.server import MCPServer
@@ -17,12 +18,13 @@ from mcp.types import CallToolResult, TextContent
 
 from hyperrep_mcp import __version__
 from hyperrep_mcp.api import HyperRepClient
-from hyperrep_mcp.config import ConfigError, Settings
+from hyperrep_mcp.config import ConfigError, Settings, WritePolicy
 from hyperrep_mcp.index import Indexes
+from hyperrep_mcp.server.confirm import remember_confirmation
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
 from hyperrep_mcp.server.resources import register_resources
-from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable
+from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable, strict_input_schema
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tooling import HyperRepTool
 
@@ -43,7 +45,8 @@ enabled autosend and a person confirms it.
 def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
     """Which tools this configuration registers, and which parameters each one hides.
 
-    read_only wins over everything; excluded names must exist (a typo would silently expose a tool).
+    The write policy decides first (read_only wins over everything); excluded names must exist (a
+    typo would silently expose a tool).
     """
     import hyperrep_mcp.server.tools  # noqa: F401  (registers the tools)
 
@@ -52,18 +55,14 @@ def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
         raise ConfigError(
             f"HYPERREP_EXCLUDE_TOOLS names unknown tools: {', '.join(unknown)}. Known: {', '.join(sorted(REGISTRY))}"
         )
+    policy = settings.write_policy
     plan = []
     for spec in REGISTRY.values():
-        if spec.writes and settings.read_only:
+        if not policy.registers(writes=spec.writes) or spec.name in settings.exclude_tools:
             continue
-        if spec.name in settings.exclude_tools:
-            continue
-        hidden = set()
+        hidden = set(policy.hidden(spec.send_parameters))
         if settings.organization_id:
             hidden.add("organization_id")
-        if settings.write_mode != "autosend":
-            hidden.add("autosend_draft")
-            hidden.update(name for name in spec.confirmations if name.startswith("send_"))
         plan.append((spec, hidden))
     return plan
 
@@ -88,14 +87,20 @@ def build_server(
             deadline_s=TOOL_DEADLINE_S - 5,
             transport=transport,
         )
-        async with api, Indexes(api, path=settings.index_path, days=settings.index_days) as indexes:
+        async with (
+            api,
+            Indexes(api, path=settings.index_path, days=settings.index_days) as indexes,
+            anyio.create_task_group() as background,
+        ):
             yield AppState(
                 settings=settings,
                 api=api,
                 default_organization_id=default_organization_id,
                 tool_names=frozenset(spec.name for spec, _ in plan),
+                background=background,
                 indexes=indexes,
             )
+            background.cancel_scope.cancel()
 
     security = None
     if settings.mcp_state_key is not None:
@@ -110,12 +115,11 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=security,
-        tools=[
-            built_tool(spec.name, frozenset(hidden), settings.write_mode == "autosend")
-            for spec, hidden in plan
-        ],
+        tools=[built_tool(spec.name, frozenset(hidden), settings.write_policy) for spec, hidden in plan],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
+    _install_before_state_boundary(server, remember_confirmation)  # sees the sealed token: single use
+    server.middleware.append(warm_up_once_initialized)
     _quiet_per_request_logs()
     register_resources(server, tools=frozenset(spec.name for spec, _ in plan))
     register_prompts(server)
@@ -130,6 +134,20 @@ def _quiet_per_request_logs() -> None:
         lg = logging.getLogger(name)
         if lg.level == logging.NOTSET:
             lg.setLevel(logging.WARNING)
+
+
+# The client is ready: the handshake era's `notifications/initialized`, or, in the 2026 era (no
+# handshake), its answered `server/discover`.
+CLIENT_READY = frozenset({"notifications/initialized", "server/discover"})
+
+
+async def warm_up_once_initialized(ctx: Any, call_next: Any) -> Any:
+    """Once the client is ready, warm up in the background (SPEC section 9): the answer to
+    `initialize` is not delayed, and the API hears nothing before the client has initialized."""
+    result = await call_next(ctx)
+    if ctx.method in CLIENT_READY and isinstance(ctx.lifespan_context, AppState):
+        ctx.lifespan_context.start_warm_up()
+    return result
 
 
 EXPIRED_CONFIRMATION = (
@@ -163,7 +181,7 @@ def _install_before_state_boundary(server: MCPServer, middleware: Any) -> None:
 
 
 @functools.cache
-def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepTool:
+def built_tool(name: str, hidden: frozenset[str], policy: WritePolicy) -> HyperRepTool:
     """A tool's SDK object, built once per process and configuration.
 
     Building derives the input and output JSON schemas (pydantic), about 90% of assembling a
@@ -176,8 +194,9 @@ def built_tool(name: str, hidden: frozenset[str], autosend: bool) -> HyperRepToo
         name=spec.name,
         title=spec.title,
         description=inspect.cleandoc(spec.handler.__doc__ or spec.title),
-        annotations=spec.annotations(autosend=autosend),
+        annotations=spec.annotations(policy),
     )
+    tool = tool.model_copy(update={"parameters": strict_input_schema(name, tool.parameters)})
     tool.ignored = hidden
     meta = tool.fn_metadata
     if meta.output_schema is not None:

@@ -9,19 +9,32 @@ client speaks, and seals the answer in request state that any replica sharing
 HYPERREP_MCP_STATE_KEY can open.
 
 Fail closed: a client that cannot elicit gets a tool error and nothing happens. The model has no
-argument that counts as consent; only the person's answer does.
+argument that counts as consent; only the person's answer does, and only a JSON `true` (StrictBool:
+"yes", 1 or "true" are not consent).
+
+One confirmation authorizes one send. On 2026-07-28 the answer arrives with a sealed request state;
+the sealed token is unique per question asked (random AEAD nonce, issue time), so its digest is the
+confirmation's single-use identity (`confirmation_id()`). A replica records the identities it has
+acted on (`claim()`); that set is per process, so the write tools also look upstream for the same
+message already queued or sent before sending (reconcile.find_sent_*): a replay at a second replica
+finds the first send there. On 2025-11-25 the answer comes back inside the call, once; no replay.
 """
 
 from __future__ import annotations
 
+import contextvars
+import hashlib
 import inspect
-from collections.abc import Awaitable, Callable
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, ElicitationResult, Resolve
 from mcp.server.mcpserver.exceptions import ToolError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.server.hints import error_text
@@ -29,11 +42,11 @@ from hyperrep_mcp.server.results import ToolInputError
 
 
 class ConfirmSend(BaseModel):
-    send: bool = Field(description="Send this message now? It goes out to the recipient right away.")
+    send: StrictBool = Field(description="Send this message now? It goes out to the recipient right away.")
 
 
 class ConfirmDelete(BaseModel):
-    delete: bool = Field(description="Delete this draft permanently?")
+    delete: StrictBool = Field(description="Delete this draft permanently?")
 
 
 Ask = Callable[[Context, dict[str, Any]], Awaitable[Any]]
@@ -74,7 +87,76 @@ def resolver_annotation(tool: str, param: str, confirmation: Confirmation, arg_n
     params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in arg_names]
     resolver.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     resolver.__annotations__ = {"ctx": Context}
-    # The wire key of the elicitation is module:qualname: stable across processes and replicas.
-    resolver.__module__ = __name__
-    resolver.__qualname__ = resolver.__name__ = f"confirm_{tool}_{param}"
+    # The elicitation's wire key is the SDK's own: this closure's module:qualname, made distinct per
+    # tool deterministically at registration, so it is the same on every replica running this code.
     return Annotated[ElicitationResult[confirmation.model], Resolve(resolver)]  # type: ignore[name-defined]
+
+
+# --- single use ------------------------------------------------------------------------------------
+
+# Longer than the SDK's request-state lifetime (600 s): a token older than that is refused anyway.
+USED_TTL_S = 900.0
+_MAX_USED = 100_000
+_token: contextvars.ContextVar[str | None] = contextvars.ContextVar("hyperrep_confirmation", default=None)
+
+
+async def remember_confirmation(ctx: Any, call_next: Any) -> Any:
+    """Middleware, outside the SDK's state boundary: note which sealed state this tools/call carries.
+
+    Only a digest is kept (the token itself never reaches a log or the tool). Also words the SDK's
+    refusal of a malformed answer (e.g. "yes" where true/false is asked) for the model."""
+    params = ctx.params if isinstance(ctx.params, Mapping) else {}
+    wire = params.get("requestState") if ctx.method == "tools/call" else None
+    token = _token.set(hashlib.sha256(wire.encode()).hexdigest()[:32] if isinstance(wire, str) else None)
+    try:
+        result = await call_next(ctx)
+    finally:
+        _token.reset(token)
+    return _plain_answer_error(result) if ctx.method == "tools/call" else result
+
+
+UNCLEAR_ANSWER = (
+    "Nothing was sent, saved or deleted: the answer to the confirmation was not a plain yes or no (only "
+    "true counts as yes). Call the tool again to be asked again."
+)
+
+
+def _plain_answer_error(result: Any) -> Any:
+    """The SDK refuses an answer that does not fit the question's schema with a tool error naming the
+    resolver's internal key; say instead what happened and what to do."""
+    if not isinstance(result, Mapping) or result.get("isError") is not True:
+        return result
+    content = result.get("content") or []
+    text = content[0].get("text", "") if content and isinstance(content[0], Mapping) else ""
+    if text.startswith("Resolver '") and "elicitation" in text:
+        return {**result, "content": [{"type": "text", "text": UNCLEAR_ANSWER}]}
+    return result
+
+
+def confirmation_id() -> str | None:
+    """The single-use identity of the confirmation answered in this call, if it came as request state."""
+    return _token.get()
+
+
+class UsedConfirmations:
+    """Identities this process has already acted on, for the state's lifetime (bounded, thread-safe)."""
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def claim(self, identity: str) -> bool:
+        """True the first time `identity` is claimed within USED_TTL_S; False for a replay."""
+        now = time.monotonic()
+        with self._lock:
+            while self._seen and (
+                next(iter(self._seen.values())) < now - USED_TTL_S or len(self._seen) > _MAX_USED
+            ):
+                self._seen.popitem(last=False)
+            if identity in self._seen:
+                return False
+            self._seen[identity] = now
+            return True
+
+
+USED = UsedConfirmations()

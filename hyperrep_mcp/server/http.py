@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import os
 import signal
 import socket
 from types import FrameType
@@ -87,7 +86,7 @@ class GracefulDrain:
 
     The SDK streams responses with sse-starlette, which by default ends *every* SSE response the
     moment uvicorn gets SIGTERM, including the response of a tool call still running: a 2025-era
-    client then loses the result ("SSE stream ended without a response"). `serve_http` turns that
+    client then loses the result ("SSE stream ended without a response"). `run_uvicorn` turns that
     off (`take_over_stream_draining`) and this wrapper closes only the standing streams, once no
     request is in flight any more.
     """
@@ -134,7 +133,7 @@ class GracefulDrain:
     async def _cancel_when_drained(self, stream: anyio.CancelScope) -> None:
         status = _sse_app_status()
         if status is None or status.enable_automatic_graceful_drain:
-            return  # not serving through `serve_http`: sse-starlette ends streams itself
+            return  # not serving through `run_uvicorn`: sse-starlette ends streams itself
         while True:
             server = _running_uvicorn_server()
             if server is not None and server.should_exit and self.in_flight == 0:
@@ -197,23 +196,16 @@ def build_http_app(
     return GracefulDrain(app)
 
 
-def serve_http(
-    settings: Settings,
-    *,
-    host: str,
-    port: int,
-    stateless: bool,
-    workers: int = 1,
-    demo: bool = False,
-    allowed_hosts: tuple[str, ...] = (),
+def run_uvicorn(
+    app: ASGIApp | str, *, host: str, port: int, workers: int = 1, forwarded_allow_ips: str = ""
 ) -> None:
-    """Run uvicorn until SIGTERM/SIGINT. With several workers each process builds its own app from
-    the environment. Logging stays as the CLI set it up: one redacting handler on stderr."""
+    """Run uvicorn until SIGTERM/SIGINT. `app` is the app, or with several workers the import string
+    of an app factory each worker process calls. Logging stays as the caller set it up: one
+    redacting handler on stderr."""
     import uvicorn
 
     common: dict[str, Any] = {
-        "host": host,
-        "port": port,
+        **uvicorn_guards(forwarded_allow_ips),
         # None: keep our logging (stderr, secrets redacted) instead of uvicorn's stdout access log.
         "log_config": None,
         "log_level": None,
@@ -226,26 +218,34 @@ def serve_http(
     take_over_stream_draining()
     try:
         if workers > 1:
-            os.environ.update(
-                _worker_env(settings, host=host, stateless=stateless, demo=demo, allowed_hosts=allowed_hosts)
-            )
+            if not isinstance(app, str):
+                raise TypeError("several workers need the import string of an app factory")
             # uvicorn's supervisor would bind a socket asyncio does not recognise as TCP, so
-            # TCP_NODELAY stays off and every reused connection stalls ~40 ms on delayed ACKs. Bind it
+            # TCP_NODELAY stays off and every reused connection stalls on delayed ACKs. Bind it
             # here with the option set; Linux passes it on to every accepted connection.
             sock = _listening_socket(host, port)
-            multi = {k: v for k, v in common.items() if k not in ("host", "port")}
-            uvicorn.run(
-                "hyperrep_mcp.server.http:worker_app",
-                factory=True,
-                workers=workers,
-                fd=sock.fileno(),
-                **multi,
-            )
+            uvicorn.run(app, factory=True, workers=workers, fd=sock.fileno(), **common)
             return
-        app = _app_for(settings, host=host, stateless=stateless, demo=demo, allowed_hosts=allowed_hosts)
-        uvicorn.run(app, **common)
+        uvicorn.run(app, host=host, port=port, **common)
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def uvicorn_guards(forwarded_allow_ips: str = "") -> dict[str, Any]:
+    """uvicorn options that protect the server before our app sees a request.
+
+    - Forwarded headers: uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so any local
+      client (or a proxy that passes the header through) could name its own address and rotate
+      past the per-client rate limit. They are honoured only from the proxies the operator names.
+    - Slow requests: each request's line and headers must arrive within a deadline (see httpproto).
+    """
+    from hyperrep_mcp.server.httpproto import HeaderDeadlineH11Protocol
+
+    return {
+        "http": HeaderDeadlineH11Protocol,
+        "proxy_headers": bool(forwarded_allow_ips),
+        "forwarded_allow_ips": forwarded_allow_ips or None,
+    }
 
 
 def _listening_socket(host: str, port: int) -> socket.socket:
@@ -263,58 +263,3 @@ def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
     """SIGTERM outside uvicorn's own handling: before start-up, or re-raised by uvicorn after its
     graceful shutdown. A requested stop is a success (exit 0), not a death by signal."""
     raise SystemExit(0)
-
-
-def _app_for(
-    settings: Settings, *, host: str, stateless: bool, demo: bool, allowed_hosts: tuple[str, ...] = ()
-) -> ASGIApp:
-    from hyperrep_mcp.cli import make_server
-
-    server = make_server(settings, demo=demo)
-    return build_http_app(server, settings, host=host, stateless=stateless, extra_hosts=allowed_hosts)
-
-
-def _worker_env(
-    settings: Settings, *, host: str, stateless: bool, demo: bool, allowed_hosts: tuple[str, ...] = ()
-) -> dict[str, str]:
-    """Flags become environment for worker processes (which start from scratch)."""
-    env = {
-        "HYPERREP_BASE_URL": settings.base_url,
-        "HYPERREP_WRITE_MODE": settings.write_mode,
-        "HYPERREP_TIMEOUT": str(settings.timeout),
-        "HYPERREP_MAX_RETRIES": str(settings.max_retries),
-        "HYPERREP_MAX_OUTPUT_CHARS": str(settings.max_output_chars),
-        "HYPERREP_EXCLUDE_TOOLS": ",".join(sorted(settings.exclude_tools)),
-        "HYPERREP_LOG_LEVEL": settings.log_level,
-        "_HYPERREP_HTTP_HOST": host,
-        "_HYPERREP_HTTP_STATELESS": "1" if stateless else "",
-        "_HYPERREP_HTTP_ALLOWED_HOSTS": ",".join(allowed_hosts),
-        "_HYPERREP_DEMO": "1" if demo else "",
-    }
-    # Always set: a value inherited from the parent's environment must not override the flags
-    # (e.g. --demo ignores a real organization pinned in the environment). Blank = unset.
-    env["HYPERREP_ORGANIZATION_ID"] = settings.organization_id or ""
-    if settings.api_key is not None:
-        env["HYPERREP_API_KEY"] = settings.api_key.get_secret_value()
-    if settings.mcp_state_key is None:
-        # Workers must share one key or a multi-round-trip confirmation fails on another worker.
-        env["HYPERREP_MCP_STATE_KEY"] = os.urandom(32).hex()
-    return env
-
-
-def worker_app() -> ASGIApp:
-    """uvicorn factory for `--workers N`: settings come from the environment set by `serve_http`."""
-    from hyperrep_mcp.cli import _setup_logging
-    from hyperrep_mcp.config import load_settings
-
-    settings = load_settings()
-    _setup_logging(settings)
-    take_over_stream_draining()
-    allowed = os.environ.get("_HYPERREP_HTTP_ALLOWED_HOSTS", "")
-    return _app_for(
-        settings,
-        host=os.environ.get("_HYPERREP_HTTP_HOST", "127.0.0.1"),
-        stateless=bool(os.environ.get("_HYPERREP_HTTP_STATELESS")),
-        demo=bool(os.environ.get("_HYPERREP_DEMO")),
-        allowed_hosts=tuple(h for h in allowed.split(",") if h),
-    )

@@ -16,7 +16,7 @@ from typing import Any
 import anyio
 
 from hyperrep_mcp.api import HyperRepClient, paginate
-from hyperrep_mcp.api.models import Contact, MessageDraft
+from hyperrep_mcp.api.models import Contact, Message, MessageDraft, ResponseDraft
 from hyperrep_mcp.render.text import message_text
 
 # Our clock and HyperRep's may disagree a little; look this much further back.
@@ -108,4 +108,64 @@ async def poll(find: Any) -> Any:
         found = await find()
         if found is not None:
             return found
+    return None
+
+
+# --- already sent? ---------------------------------------------------------------------------------
+# A confirmation lives 600 s (the SDK's request-state lifetime); a send repeated within it, with the
+# same content, is the same confirmation answered again (a replay, a retry, another replica).
+SENT_WINDOW = timedelta(seconds=600)
+SENT_CONVERSATIONS = 20  # new conversations in the window whose first messages are compared
+
+
+def _same_sent_message(message: Message, payload: dict[str, Any]) -> bool:
+    if message.inbound:
+        return False
+    if (payload.get("subject") or "").strip() and (message.subject or "").strip() != payload[
+        "subject"
+    ].strip():
+        return False
+    return _norm_text(message.body_html or message.body_text) == _norm_text(payload.get("body_html"))
+
+
+async def find_sent_message(
+    api: HyperRepClient, org: str, payload: dict[str, Any], now: datetime
+) -> MessageDraft | Message | None:
+    """The same message queued (a draft with a send time) or already sent (promoted into a new
+    conversation whose outbound message has this subject and body) within SENT_WINDOW."""
+    since = now - SENT_WINDOW - CLOCK_SLACK
+    draft = await find_message_draft(api, org, payload, since + CLOCK_SLACK)
+    if draft is not None and draft.scheduled_send_at is not None:
+        return draft
+    conversations = await api.list_conversations(org, limit=100, start_date=since)
+    recent = [c for c in conversations.data if c.start_at is None or c.start_at >= since]
+    for conv in recent[:SENT_CONVERSATIONS]:
+        messages = await api.list_messages(org, conv.conversation_id, limit=5)
+        if any(_same_sent_message(m, payload) for m in messages.data):
+            return messages.data[0]
+    return None
+
+
+async def find_sent_reply(
+    api: HyperRepClient,
+    org: str,
+    conversation_id: str,
+    body_html: str,
+    now: datetime,
+    pending: ResponseDraft | None,
+) -> ResponseDraft | Message | None:
+    """The same reply queued in this conversation (`pending`, its draft as just listed), or sent (an
+    outbound message) within SENT_WINDOW."""
+    since = now - SENT_WINDOW - CLOCK_SLACK
+    if (
+        pending is not None
+        and pending.scheduled_send_at is not None
+        and _norm_text(pending.body_html) == _norm_text(body_html)
+    ):
+        return pending
+    messages = await api.list_messages(org, conversation_id, limit=50, start_date=since)
+    for message in messages.data:
+        recent = message.timestamp is None or message.timestamp >= since
+        if recent and _same_sent_message(message, {"body_html": body_html}):
+            return message
     return None

@@ -1,7 +1,8 @@
 """Tools as data: each tool's handler, title, hints and kind, registered in one place.
 
-`build_server` filters this data (read-only mode, excluded tools), tailors signatures (a pinned
-organization and, outside autosend mode, `autosend_draft` vanish from the schema) and wraps every
+`build_server` filters this data (the write policy, excluded tools), tailors signatures (a pinned
+organization and, where the write policy may not send, a tool's send parameters vanish from the
+schema) and wraps every
 handler once with the same guard: upstream and input errors become tool errors that say what to
 do, anything unexpected is logged server-side and reported without a traceback, each call is
 bounded in time, and one log line records it.
@@ -22,10 +23,11 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
 from hyperrep_mcp.api import HyperRepError, track_calls
+from hyperrep_mcp.config import WritePolicy
 from hyperrep_mcp.server.confirm import Confirmation, resolver_annotation
 from hyperrep_mcp.server.cursor import InvalidToolCursor
 from hyperrep_mcp.server.hints import error_text
-from hyperrep_mcp.server.results import ToolInputError, tool_error
+from hyperrep_mcp.server.results import ToolInputError, bound_result, tool_error
 
 log = logging.getLogger("hyperrep_mcp.tools")
 
@@ -44,10 +46,12 @@ class ToolSpec:
     open_world: bool
     # Parameters filled by a person's answer (elicitation), never by the model.
     confirmations: dict[str, Confirmation] = field(default_factory=dict)
+    # Parameters that exist only where the write policy may send (the request to send, its confirmation).
+    send_parameters: frozenset[str] = frozenset()
 
-    def annotations(self, *, autosend: bool) -> ToolAnnotations:
-        # A write that may send reaches people outside the inbox: open world in autosend mode.
-        sends = autosend and "autosend_draft" in inspect.signature(self.handler).parameters
+    def annotations(self, policy: WritePolicy) -> ToolAnnotations:
+        # A tool that can send reaches people outside the inbox: open world where the policy may send.
+        sends = policy.may_send and bool(self.send_parameters)
         return ToolAnnotations(
             title=self.title,
             read_only_hint=not self.writes,
@@ -68,13 +72,18 @@ def tool(
     idempotent: bool | None = None,
     open_world: bool = False,
     confirmations: dict[str, Confirmation] | None = None,
+    sends: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a tool. Reads are idempotent by nature; writes say so explicitly."""
+    """Declare a tool. Reads are idempotent by nature; writes say so explicitly. `sends` names the
+    parameters through which the tool can send a message (hidden where the write policy may not send)."""
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         name = fn.__name__
         if name in REGISTRY:
             raise ValueError(f"tool {name} declared twice")
+        missing = set(sends) - set(inspect.signature(fn).parameters)
+        if missing:
+            raise ValueError(f"tool {name} declares send parameters it does not have: {sorted(missing)}")
         REGISTRY[name] = ToolSpec(
             name=name,
             handler=fn,
@@ -84,6 +93,7 @@ def tool(
             idempotent=(not writes) if idempotent is None else idempotent,
             open_world=open_world,
             confirmations=dict(confirmations or {}),
+            send_parameters=frozenset(sends),
         )
         return fn
 
@@ -130,6 +140,10 @@ async def run_guarded(
             result = await fn(*args, **kwargs)
         if isinstance(result, CallToolResult) and result.is_error:
             outcome = "tool_error"
+        settings = getattr(_state_of(kwargs), "settings", None)
+        if isinstance(result, CallToolResult) and settings is not None:
+            # structuredContent within the output limit, whatever built the result
+            result = bound_result(result, settings.max_output_chars)
         return result
     except ToolInputError as exc:
         outcome = "invalid_input"

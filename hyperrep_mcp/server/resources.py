@@ -37,6 +37,7 @@ from hyperrep_mcp.server.prompts import suggested_values
 from hyperrep_mcp.server.registry import REGISTRY, run_guarded
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.validation import api_id
 
 log = logging.getLogger("hyperrep_mcp.resources")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts conversations without a timestamp last
@@ -125,6 +126,7 @@ async def _organization(ctx: Context, organization_id: str) -> str:
         raise ResourceNotFoundError(
             f"The URI names no organization. Use {ORGANIZATIONS_URI} to see the organization_id values."
         )
+    org = _checked_id(org, "organization_id")
     state = _state(ctx)
     pinned = state.settings.organization_id
     if pinned and org != pinned:
@@ -140,7 +142,15 @@ def _required(value: str, what: str, source: str) -> str:
     value = value.strip()
     if not value:
         raise ResourceNotFoundError(f"The URI names no {what}. Find one with {source}.")
-    return value
+    return _checked_id(value, what)
+
+
+def _checked_id(value: str, what: str) -> str:
+    """Template arguments skip the tools' argument schemas: the same ID check, before any request."""
+    try:
+        return api_id(value, what)
+    except ToolInputError as exc:
+        raise ResourceNotFoundError(str(exc)) from None
 
 
 async def _organizations() -> str:

@@ -1,5 +1,15 @@
-"""Output schemas that describe exactly what we send, in the shape validators check fastest.
+"""The schemas we publish: input schemas strict function-calling modes accept as they are, and
+output schemas that describe exactly what we send, in the shape validators check fastest.
 
+Input (SPEC section 5): every object is closed (`additionalProperties: false`, at every level), no
+map is open, nothing is a `$ref`, and no node carries a `title` (the property name says it; 11 %
+of the model-facing tool list was titles) or a keyword outside the subset that OpenAI's strict mode
+and Gemini's function declarations support. Lengths (`minLength`/`maxLength`) are outside it: the
+arguments are still checked against them on every call, so a model that overshoots gets a tool
+error naming the field. An optional property keeps its null branch: strict converters make every
+property required, and null is how a model then says "not given".
+
+Output:
 Every MCP client that honours `outputSchema` validates every structured result against it. The
 schemas pydantic derives spell each optional field as `anyOf: [{...}, {"type": "null"}]` and each
 nested model as a `$ref` into `$defs`; a validator then tries two branches and resolves a reference
@@ -16,13 +26,61 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fast_output_schema", "refuse_required_nullable"]
+__all__ = ["fast_output_schema", "refuse_required_nullable", "strict_input_schema"]
 
 _NULL = {"type": "null"}
 # Keywords that take no part in validation.
 _ANNOTATIONS = frozenset(
     {"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
 )
+
+
+# Validation keywords strict modes reject; the arguments are still validated against them server-side.
+_UNPORTABLE = frozenset({"minLength", "maxLength"})
+# Keywords whose value is one schema, and those whose value is a list of schemas.
+_ONE_SCHEMA = ("items", "not")
+_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def strict_input_schema(tool: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` (pydantic's, of a tool's arguments) in the strict, portable form described above.
+
+    An open map (`additionalProperties` other than false, or an object without properties below the
+    root) cannot be expressed in strict mode: refused at start-up rather than published.
+    """
+    defs: dict[str, Any] = schema.get("$defs", {})
+
+    def walk(node: Any, at: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            name = _local(ref)
+            if name not in defs or _reaches(defs, name, name, set()):
+                raise TypeError(f"{tool}: argument schema at {at} has an unresolvable or recursive $ref")
+            node = {**defs[name], **{k: v for k, v in node.items() if k != "$ref"}}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key in ("title", "$defs") or key in _UNPORTABLE or (key == "default" and value is None):
+                continue
+            if key == "properties":
+                out[key] = {name: walk(prop, f"{at}.{name}") for name, prop in value.items()}
+            elif key in _ONE_SCHEMA:
+                out[key] = walk(value, f"{at}[]")
+            elif key in _SCHEMA_LISTS:
+                out[key] = [walk(item, at) for item in value]
+            else:
+                out[key] = value
+        if out.get("type") == "object":
+            if out.get("additionalProperties", False) is not False or (
+                "properties" not in out and at != "arguments"
+            ):
+                raise TypeError(f"{tool}: argument {at} is an open map; give it named fields (strict mode)")
+            out.setdefault("properties", {})
+            out["additionalProperties"] = False
+        return out
+
+    return walk(schema, "arguments")
 
 
 def fast_output_schema(schema: dict[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,14 @@ any request.
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+import anyio
+import anyio.abc
 
 from hyperrep_mcp.api import HyperRepClient, paginate
 from hyperrep_mcp.api.errors import NotFoundError
@@ -17,6 +22,7 @@ from hyperrep_mcp.api.models import Company, Contact, Message, Organization
 from hyperrep_mcp.config import Settings
 from hyperrep_mcp.index import Indexes, OrgIndex
 from hyperrep_mcp.render import records
+from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import MessageView
 from hyperrep_mcp.server.cache import AsyncTTLCache
 from hyperrep_mcp.server.concurrency import map_bounded
@@ -26,6 +32,10 @@ from hyperrep_mcp.server.results import ToolInputError
 # one round); the API client's pool of 64 connections bounds the total.
 FANOUT = 32
 COMPANY_PAGES = 5
+# Loaded inside the write tools' validation (to keep `initialize` quick): the warm-up loads them.
+WRITE_PATH_MODULES = ("email_validator", "phonenumbers")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -51,6 +61,39 @@ class AppState:
     companies: AsyncTTLCache[dict[str, Company]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=600, max_size=64)
     )
+    # Where the warm-up runs: the lifespan's task group, cancelled when the server stops.
+    background: anyio.abc.TaskGroup | None = None
+    warm_up_started: bool = False
+
+    # --- warm-up -----------------------------------------------------------------------------
+
+    def start_warm_up(self) -> None:
+        """Start `warm_up` in the background, once per process (called when a client has initialized)."""
+        if self.warm_up_started or self.background is None:
+            return
+        self.warm_up_started = True
+        self.background.start_soon(self.warm_up)
+
+    async def warm_up(self) -> None:
+        """Pay now what the first tool call would otherwise pay: the HTTP stack, the connection to
+        the API (TLS included), the organization list (in --demo: the in-process sandbox), the
+        invisible-character table and the write tools' validation libraries. A failure is left
+        for the first call to report."""
+        self.api.prepare()
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._warm_organizations)  # first: it waits on the network
+            # Built from the Unicode database on first use (a scan of every code point): off the loop.
+            tasks.start_soon(anyio.to_thread.run_sync, strip_invisible, "")
+        if self.tool_names & {"create_contact", "create_message_draft", "upsert_response_draft"}:
+            for name in WRITE_PATH_MODULES:
+                await anyio.to_thread.run_sync(importlib.import_module, name)
+
+    async def _warm_organizations(self) -> None:
+        try:
+            await self.organizations()
+        except Exception as exc:  # the class only: a message could quote the upstream
+            log.debug("warm-up: the organization list could not be loaded (%s)", type(exc).__name__)
+
     # The inbox index of every organization (SPEC 8); None outside a running server.
     indexes: Indexes | None = None
 

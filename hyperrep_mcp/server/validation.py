@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.server.results import ToolInputError
 
 MAX_SUBJECT = 300
@@ -76,11 +77,35 @@ def phone(value: str, field: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Line breaks (every character str.splitlines() splits on) and C0/C1 control characters. In a
+# one-line field they would forge lines in a confirmation or headers at the mailer: refused, not
+# silently removed, so the model learns what was wrong.
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def text(value: str | None, field: str, max_len: int) -> str | None:
-    """Optional single-line text: stripped, empty -> None, bounded, no control characters."""
+    """Optional one-line text: no line breaks or control characters (refused, naming the field);
+    invisible, bidi and tag characters removed, so what is shown is what is sent; stripped, empty ->
+    None, bounded."""
     if value is None:
         return None
-    value = re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", value).strip()
+    if (bad := _NOT_ONE_LINE.search(value)) is not None:
+        raise ToolInputError(
+            f"{field} must be one line: it contains a line break or control character "
+            f"({bad.group()!r} at position {bad.start()}). Remove it and retry."
+        )
+    value = strip_invisible(value).strip()
+    if len(value) > max_len:
+        raise ToolInputError(f"{field} is {len(value)} characters long; keep it under {max_len}.")
+    return value or None
+
+
+def multiline(value: str | None, field: str, max_len: int) -> str | None:
+    """Optional free text where line breaks are fine (a note): invisible and control characters
+    other than newline and tab removed."""
+    if value is None:
+        return None
+    value = strip_invisible(value).strip()
     if len(value) > max_len:
         raise ToolInputError(f"{field} is {len(value)} characters long; keep it under {max_len}.")
     return value or None
@@ -88,6 +113,10 @@ def text(value: str | None, field: str, max_len: int) -> str | None:
 
 def body_html(body_text: str | None, body_html_in: str | None, *, required: bool) -> str | None:
     """Exactly one of body_text / body_html, as safe HTML. Plain text becomes escaped <p> paragraphs."""
+    # Zero-width, bidi, tag and format characters go before anything is shown or sent: the person
+    # confirms the same characters that are delivered ("$0001" shown cannot be "$1000" sent).
+    body_text = strip_invisible(body_text) if body_text is not None else None
+    body_html_in = strip_invisible(body_html_in) if body_html_in is not None else None
     has_text = body_text is not None and body_text.strip() != ""
     has_html = body_html_in is not None and body_html_in.strip() != ""
     if has_text and has_html:
@@ -151,5 +180,42 @@ def custom_fields(value: dict[str, Any] | None) -> dict[str, Any] | None:
             )
         if item is not None and not isinstance(item, str | int | float | bool):
             raise ToolInputError(f"custom_fields[{name!r}] must be text, a number or true/false.")
-        out[name] = text(item, f"custom_fields[{name!r}]", 2000) if isinstance(item, str) else item
+        out[name] = multiline(item, f"custom_fields[{name!r}]", 2000) if isinstance(item, str) else item
     return out
+
+
+# --- IDs and cursors: what may go into an API path or query --------------------------------------
+
+# HyperRep's IDs are Fernet tokens (urlsafe base64: `gAAAAAB...=`) or legacy `HR_id_...` strings:
+# letters, digits, '-', '_' and '='. Anything else (a '/', '%2F', '?', '#', whitespace, a dot
+# segment that the HTTP client would collapse) cannot be an ID, so it never reaches a request.
+# The patterns allow "" (an optional argument left empty means "not given"); a required ID also
+# has a minimum length of 1.
+ID_PATTERN = r"^[A-Za-z0-9_=-]*$"
+MAX_ID = 500
+# Cursors (the API's, and ours from server/cursor.py: `hc1.` + base64) also hold '.', but never
+# start with one, so '.' and '..' are refused too.
+CURSOR_PATTERN = r"^([A-Za-z0-9_=-][A-Za-z0-9_.=-]*)?$"
+MAX_CURSOR = 2000
+_ID = re.compile(ID_PATTERN)
+
+
+def id_problem(field: str) -> str:
+    return (
+        f"{field} is not a HyperRep ID: IDs hold only letters, digits, '-', '_' and '=' "
+        f"(at most {MAX_ID} characters). Copy it exactly from a previous result."
+    )
+
+
+def cursor_problem(field: str = "cursor") -> str:
+    return (
+        f"{field}: the cursor is damaged or not from this server. Restart from the first page (omit {field})."
+    )
+
+
+def api_id(value: str, field: str) -> str:
+    """An ID checked against the API's alphabet and length, for paths the schema does not guard
+    (resource templates); tool arguments get the same check from their schema."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID or not _ID.fullmatch(value):
+        raise ToolInputError(id_problem(field))
+    return value

@@ -113,3 +113,93 @@ async def test_replicas_with_different_keys_refuse_cleanly_and_send_nothing(sand
         result
     )
     assert posted_drafts(sandbox) == []
+
+
+# --- one confirmation, one send (issue 12, finding 4) ---------------------------------------------
+
+
+class RecordingRoundTrips(SplitRoundTrips):
+    """SplitRoundTrips that also keeps the final round (the tools/call carrying the person's answer and
+    the sealed request state) byte for byte, so a test can send it again as an attacker would."""
+
+    def __init__(self, replicas: list[Child]) -> None:
+        super().__init__(replicas)
+        self.final_rounds: list[tuple[dict[str, str], bytes]] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        if request.method == "POST":
+            body = json.loads(request.content or b"{}")
+            if isinstance(body, dict) and (body.get("params") or {}).get("requestState"):
+                self.final_rounds.append((dict(request.headers), bytes(request.content)))
+        return await super().handle_async_request(request)
+
+
+async def replay(child: Child, headers: dict[str, str], content: bytes) -> str:
+    """POST the recorded final round to `child` again, as raw protocol bytes."""
+    keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
+    async with httpx2.AsyncClient() as http:
+        response = await http.post(f"{child.url}/mcp", headers=keep, content=content)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+async def confirm_once(children: list[Child], draft: dict[str, Any]) -> RecordingRoundTrips:
+    transport = RecordingRoundTrips(children)
+    async with (
+        httpx2.AsyncClient(transport=transport) as http,
+        Client(
+            streamable_http_client(f"{children[0].url}/mcp", http_client=http),
+            elicitation_callback=confirm_send,
+        ) as client,
+    ):
+        result = await client.call_tool(draft["tool"], draft["args"])
+    assert not result.is_error, text_of(result)
+    assert result.structured_content["sent"] is True
+    [_final] = transport.final_rounds
+    return transport
+
+
+def sends(sb: RunningSandbox) -> list[Any]:
+    return [
+        w for w in sb.sandbox.writes() if w.method == "POST" and (w.json or {}).get("autosend_draft") is True
+    ]
+
+
+@pytest.mark.parametrize("tool", ["create_message_draft", "upsert_response_draft"])
+async def test_replaying_the_final_round_sends_nothing_more(sandbox: RunningSandbox, tool: str):
+    conv = sandbox.sandbox.data.fixtures.diana_email_conversation_id
+    args = (
+        DRAFT
+        if tool == "create_message_draft"
+        else {"conversation_id": conv, "body_text": "Confirmed once.", "autosend_draft": True}
+    )
+    with replicas(sandbox, [os.urandom(32).hex()]) as [only]:
+        transport = await confirm_once([only], {"tool": tool, "args": args})
+        headers, content = transport.final_rounds[0]
+        answers = [await replay(only, headers, content) for _ in range(3)]
+        sandbox.sandbox.advance(30)  # the queued one is sent (promoted): replays after that too
+        answers.append(await replay(only, headers, content))
+    assert len(sends(sandbox)) == 1
+    assert all("Not sent again" in a and '"isError":false' in a.replace(" ", "") for a in answers), answers
+
+
+@pytest.mark.parametrize("tool", ["create_message_draft", "upsert_response_draft"])
+async def test_the_same_answer_at_a_second_replica_sends_nothing_more(sandbox: RunningSandbox, tool: str):
+    """Replica B has never seen this confirmation (its used-set is its own): it finds the first send
+    upstream before sending, so the answer replayed there sends nothing."""
+    conv = sandbox.sandbox.data.fixtures.diana_email_conversation_id
+    args = (
+        DRAFT
+        if tool == "create_message_draft"
+        else {"conversation_id": conv, "body_text": "Confirmed at A.", "autosend_draft": True}
+    )
+    key = os.urandom(32).hex()
+    with replicas(sandbox, [key, key]) as children:
+        transport = await confirm_once(children, {"tool": tool, "args": args})
+        assert transport.tool_calls[:2] == [0, 1]  # asked at A, answered (and sent) at B
+        headers, content = transport.final_rounds[0]
+        at_a = await replay(children[0], headers, content)
+        sandbox.sandbox.advance(30)
+        at_a_later = await replay(children[0], headers, content)
+    assert len(sends(sandbox)) == 1
+    assert "Not sent again" in at_a and "Not sent again" in at_a_later

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hyperrep_mcp.sandbox.timefmt import iso
+from hyperrep_mcp.sandbox.records import iso
 from tests.sandbox.helpers import NOW
 
 

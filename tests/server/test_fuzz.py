@@ -7,6 +7,7 @@ Examples per tool: HYPERREP_FUZZ_EXAMPLES (default 25).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -173,3 +174,81 @@ def test_tool_survives_generated_arguments(session, tool_name: str):
     run()
     alive = portal.call(client.call_tool, "list_organizations", {})
     assert not alive.is_error
+
+
+# --- hostile strings in every string argument, one at a time ---------------------------------------
+
+TWO_MB = "x" * 2_000_000
+ROUTE_BREAKERS = [
+    ".",
+    "..",
+    "../..",
+    "%2E%2E",
+    "a/../b",
+    "\x00",
+    "a\x1bb",
+    "line\nbreak",
+    "\r\n",
+    "\x7f",
+    TWO_MB,
+]
+
+
+def _string_arguments(schema: dict[str, Any]) -> Iterator[tuple[str, bool, bool]]:
+    """(name, is a list of strings, has a pattern) for every free-text argument (enums excluded)."""
+    for name, prop in schema.get("properties", {}).items():
+        for option in prop.get("anyOf", [prop]):
+            if option.get("type") == "string" and "enum" not in option:
+                yield name, False, "pattern" in option
+            elif option.get("type") == "array" and option.get("items", {}).get("type") == "string":
+                yield name, True, "pattern" in option["items"]
+
+
+def _baseline(schema: dict[str, Any]) -> dict[str, Any]:
+    """Valid values for the required arguments, so only the argument under test is hostile."""
+    args: dict[str, Any] = {}
+    for name in schema.get("required", []):
+        prop = schema["properties"][name]
+        option = next((o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"), prop)
+        if "enum" in option:
+            args[name] = option["enum"][0]
+        elif name in REAL_IDS:
+            args[name] = REAL_IDS[name][0]
+        elif option.get("type") == "string":
+            args[name] = "hello"
+    return args
+
+
+@pytest.mark.parametrize("tool_name", sorted(REGISTRY))
+def test_dot_segments_control_characters_and_2_mb_in_every_string_argument(
+    session, tool_name: str, caplog: pytest.LogCaptureFixture
+):
+    """IDs and cursors (the arguments with a pattern) refuse all of these with zero upstream requests;
+    every argument refuses 2 MB with zero upstream requests; nothing ever leaves its route; no
+    traceback anywhere, in the result or in the log."""
+    caplog.set_level(logging.DEBUG)
+    portal, client, tools, sb = session
+    schema = tools[tool_name].input_schema
+    base = _baseline(schema)
+    checked = 0
+    for name, is_list, has_pattern in _string_arguments(schema):
+        for value in ROUTE_BREAKERS:
+            args = {**base, name: [value] if is_list else value}
+            before = len(sb.sandbox.requests)
+            result = portal.call(client.call_tool, tool_name, args)
+            text = text_of(result)
+            sent = sb.sandbox.requests[before:]
+            assert "Traceback" not in text and 'File "' not in text, text[:300]
+            if has_pattern or value is TWO_MB:
+                assert result.is_error, f"{tool_name}({name}={value[:20]!r}) was accepted"
+                assert name in text, text[:300]
+                assert not sent, [r.path for r in sent]
+            for record in sent:
+                segments = record.path.split("/")
+                assert "." not in segments and ".." not in segments, record.path
+                if record.method in ("POST", "PUT", "PATCH", "DELETE"):
+                    assert record.path.startswith("/api/v2/organizations/"), record.path
+            checked += 1
+    tracebacks = [r.getMessage() for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    assert not tracebacks, tracebacks[:3]
+    assert checked == len(ROUTE_BREAKERS) * len(list(_string_arguments(schema)))

@@ -12,7 +12,7 @@ import pytest
 from mcp import Client
 
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
-from hyperrep_mcp.sandbox.analytics import response_rate
+from hyperrep_mcp.sandbox.dataset import response_rate
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 
 pytestmark = pytest.mark.anyio

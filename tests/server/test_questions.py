@@ -11,7 +11,7 @@ import pytest
 from mcp import Client
 
 from hyperrep_mcp.render.text import message_text, strip_invisible
-from hyperrep_mcp.sandbox.analytics import response_rate
+from hyperrep_mcp.sandbox.dataset import response_rate
 from tests.index import helpers as truth
 from tests.support import RunningSandbox, text_of
 

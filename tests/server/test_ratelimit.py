@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client, MCPError
@@ -13,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from hyperrep_mcp.config import load_settings
 from hyperrep_mcp.server.app import build_server
 from hyperrep_mcp.server.http import build_http_app
-from hyperrep_mcp.server.ratelimit import ToolCallRateLimit
+from hyperrep_mcp.server.ratelimit import MAX_JSON_DEPTH, ToolCallRateLimit
 from tests.support import SANDBOX_KEY, RunningSandbox, UvicornThread, text_of
 
 pytestmark = pytest.mark.anyio
@@ -113,3 +114,45 @@ def _contains(app: Any, kind: type) -> bool:
             return True
         app = getattr(app, "app", None)
     return False
+
+
+async def test_deep_nesting_is_a_clear_400_not_a_crash():
+    app, seen = limited(60, Clock())
+    for depth in (MAX_JSON_DEPTH + 1, 100_000):
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}
+        raw = json.dumps(body)[:-1] + ',"x":' + "[" * depth + "]" * depth + "}"
+        transport = httpx2.ASGITransport(app=app, client=("10.0.0.1", 1234))
+        async with httpx2.AsyncClient(transport=transport, base_url="http://t") as http:
+            answer = await http.post("/mcp", content=raw)
+        assert answer.status_code == 400
+        assert answer.json()["error"]["code"] == -32700
+        assert f"more than {MAX_JSON_DEPTH} levels" in answer.json()["error"]["message"]
+    assert seen == []  # nothing reached the MCP app
+    ok = await post(app, {**rpc("tools/call"), "params": {"a": [[[[{"b": [1]}]]]]}})
+    assert ok.status_code == 200
+
+
+async def test_a_body_that_trickles_in_gets_408():
+    seen: list[Any] = []
+
+    async def downstream(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope)
+
+    app = ToolCallRateLimit(downstream, per_minute=60, body_timeout=0.2)
+    sent: list[dict[str, Any]] = []
+    parts = [{"type": "http.request", "body": b'{"jsonrpc":', "more_body": True}]
+
+    async def receive() -> dict[str, Any]:
+        if parts:
+            return parts.pop(0)
+        await anyio.sleep(30)  # the rest never comes
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/mcp", "client": ("10.0.0.1", 1), "headers": []}
+    with anyio.fail_after(5):
+        await app(scope, receive, send)
+    assert sent[0]["status"] == 408
+    assert seen == []

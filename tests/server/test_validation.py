@@ -107,8 +107,11 @@ def test_text_bodies_round_trip_without_markup(text):
         assert v.sanitize_html(html).count("<p>") == html.count("<p>")  # our own output is already clean
 
 
-def test_text_fields_are_bounded_and_stripped_of_controls():
-    assert v.text("  Roof\x00 quote\x07 ", "subject", 300) == "Roof quote"
+def test_text_fields_are_one_line_bounded_and_stripped_of_invisibles():
+    assert v.text("  Roof\u200b quote\u202e ", "subject", 300) == "Roof quote"
+    for bad in ("Roof\x00 quote", "Roof\nquote", "Roof\r\nBcc: x@example.com", "Roof\x85quote", "Roof\u2028"):
+        with pytest.raises(ToolInputError, match="subject must be one line"):
+            v.text(bad, "subject", 300)
     assert v.text("   ", "subject", 300) is None
     with pytest.raises(ToolInputError, match="subject is 301 characters"):
         v.text("x" * 301, "subject", 300)

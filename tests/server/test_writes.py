@@ -105,7 +105,10 @@ INVALID = [
     ("create_contact", {}, "at least one of name, email or phone_number"),
     ("create_contact", {"email": "nope@@example"}, "email"),
     ("create_contact", {"name": "X", "phone_number": "call me maybe"}, "phone_number"),
-    ("create_contact", {"name": "X", "custom_fields": {"notes": {"nested": 1}}}, "custom_fields"),
+    ("create_contact", {"name": "X", "custom_fields": {"notes": "x"}}, "custom_fields"),
+    ("create_contact", {"name": "X", "custom_fields": [{"name": "notes", "value": "a"}, {"name": "notes ", "value": "b"}]}, "custom_fields names 'notes' twice"),
+    ("create_contact", {"name": "X", "custom_fields": [{"name": "notes", "value": "a", "extra": 1}]}, "custom_fields"),
+    ("create_contact", {"name": "X", "custom_fields": [{"name": " ", "value": "a"}]}, "custom_fields[0].name is empty"),
     ("upsert_response_draft", {"conversation_id": "c"}, "body is missing"),
     ("upsert_response_draft", {"conversation_id": "c", "body_text": "x", "bcc_emails": ["x"]}, "bcc_emails"),
 ]  # fmt: skip

@@ -8,9 +8,8 @@ from starlette.responses import Response
 
 from hyperrep_mcp.sandbox.dataset import OrgData
 from hyperrep_mcp.sandbox.errors import ApiError, Messages
-from hyperrep_mcp.sandbox.records import MessageDraft
+from hyperrep_mcp.sandbox.records import MessageDraft, iso
 from hyperrep_mcp.sandbox.routes.common import DEFAULT_LIMIT, Call, endpoint, in_range
-from hyperrep_mcp.sandbox.timefmt import iso
 from hyperrep_mcp.sandbox.validation import normalize_email, normalize_folder, normalize_phone
 
 MODALITIES = ("email", "text")

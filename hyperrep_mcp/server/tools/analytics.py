@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -16,10 +17,11 @@ from hyperrep_mcp.api.models import ResponseRate
 from hyperrep_mcp.index import Progress
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, RateFigures, ResponseRateOut, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.results import fitted_result, tool_result
 from hyperrep_mcp.server.state import FANOUT, AppState
 from hyperrep_mcp.server.tools.common import (
     DateWindow,
@@ -112,7 +114,7 @@ async def get_response_rate(
     suggestions = state.available([call("inbox_overview")])
     text, _ = fit(lines[0], lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
     out = ResponseRateOut(organization=organization, current=current, previous=previous, change_points=change)
-    return tool_result(out, text)
+    return tool_result(out, text, budget=state.settings.max_output_chars)
 
 
 # --- inbox overview ------------------------------------------------------------------------------
@@ -231,17 +233,22 @@ async def inbox_overview(
     await ctx.report_progress(3, total=3, message="done")
 
     notes = [] if coverage.complete else ["The index does not cover the whole window yet: counts may be low."]
+    # Folder and channel names come from the API: one line each in the text as in the structured view.
+    folders: Counter[str] = Counter()
+    for name, n in tally.by_folder.items():
+        folders[one_line(name) or "(none)"] += n
+    unread_by_channel: Counter[str] = Counter()
+    for name, n in tally.unread_by_channel.items():
+        unread_by_channel[one_line(name) or "(none)"] += n
     w = Window(start_date=iso(window.start), end_date=iso(window.end))
     header = f"Inbox overview — {organization.name}, {window_text(w)}"
-    by_channel = ", ".join(f"{k} {v}" for k, v in sorted(tally.unread_by_channel.items()))
+    by_channel = ", ".join(f"{k} {v}" for k, v in sorted(unread_by_channel.items()))
     summary = [
         join_fields(
             f"{tally.total} conversations active",
             f"{tally.unread} unread" + (f" ({by_channel})" if by_channel else ""),
             f"{tally.awaiting} awaiting our reply",
-            "folders: " + ", ".join(f"{k} {v}" for k, v in tally.by_folder.items())
-            if tally.by_folder
-            else None,
+            "folders: " + ", ".join(f"{k} {v}" for k, v in folders.items()) if folders else None,
         ),
         f"Response rate: {rate_line(rate_fig)}" if rate_fig else "Response rate: unavailable right now.",
     ]
@@ -258,7 +265,9 @@ async def inbox_overview(
             if tally.total
             else "No conversations in this window."
         )
-        return "\n".join([header, *summary, awaiting])
+        # The gists quote customers: framed as data, like a thread's messages.
+        framing = [records.FRAMING] if items and kept else []
+        return "\n".join([header, *summary, awaiting, *framing])
 
     lines = [
         "- "
@@ -297,27 +306,32 @@ async def inbox_overview(
         )
         + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
     )
-    text, kept = fit(
-        head,
-        lines,
-        lambda _k: [*notes, *next_steps(suggestions)],
-        state.settings.max_output_chars,
-        cut_note="(output limit reached: {n} more awaiting our reply are not shown)",
+    return fitted_result(
+        lambda limit: fit(
+            head,
+            lines,
+            lambda _k: [*notes, *next_steps(suggestions)],
+            state.settings.max_output_chars,
+            cut_note="(output limit reached: {n} more awaiting our reply are not shown)",
+            limit=limit,
+        ),
+        lambda kept: InboxOverviewOut(
+            organization=organization,
+            window=w,
+            conversations=tally.total,
+            by_folder=dict(folders),
+            unread=tally.unread,
+            unread_by_channel=dict(unread_by_channel),
+            awaiting_total=tally.awaiting,
+            awaiting_reply=items[:kept],
+            awaiting_complete=coverage.complete,
+            coverage=coverage.describe(current),
+            response_rate=rate_fig,
+            message_drafts_awaiting_review=draft_count[0] if draft_count else None,
+            notes=notes,
+            suggested_calls=suggestions,
+        ),
+        total=len(items),
+        list_name="awaiting_reply",
+        budget=state.settings.max_output_chars,
     )
-    out = InboxOverviewOut(
-        organization=organization,
-        window=w,
-        conversations=tally.total,
-        by_folder=tally.by_folder,
-        unread=tally.unread,
-        unread_by_channel=tally.unread_by_channel,
-        awaiting_total=tally.awaiting,
-        awaiting_reply=items[:kept],
-        awaiting_complete=coverage.complete,
-        coverage=coverage.describe(current),
-        response_rate=rate_fig,
-        message_drafts_awaiting_review=draft_count[0] if draft_count else None,
-        notes=notes,
-        suggested_calls=suggestions,
-    )
-    return tool_result(out, text)

@@ -18,41 +18,53 @@ from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
 from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page
 from hyperrep_mcp.index import ConversationRow
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.text import strip_invisible
+from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import OrgRef
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
+from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
 
+MAX_DATE = 40  # the longest ISO 8601 date-time with fraction and offset is about 35 characters
+
+
+def id_field(description: str, *, required: bool = True) -> Any:
+    """The schema of every ID argument: the API's alphabet and a length bound, checked before any
+    request (a '/', '?', whitespace or a dot segment would leave the ID's route)."""
+    return Field(
+        min_length=1 if required else None, max_length=MAX_ID, pattern=ID_PATTERN, description=description
+    )
+
+
 OrganizationId = Annotated[
     str | None,
-    Field(
-        description="Organization to work in; omit when the key sees one organization (see list_organizations)"
-    ),
+    id_field("Omit when the key sees one organization (else see list_organizations)", required=False),
 ]
-Limit = Annotated[int, Field(ge=1, le=100, description="How many items to return (1-100)")]
+Limit = Annotated[int, Field(ge=1, le=100, description="Items to return")]
 Cursor = Annotated[
-    str | None, Field(description="Opaque cursor from a previous result's 'next cursor' to continue")
+    str | None,
+    Field(max_length=MAX_CURSOR, pattern=CURSOR_PATTERN, description="'next cursor' of a previous result"),
 ]
 ResponseFormat = Annotated[
     Literal["concise", "detailed"],
-    Field(description="concise: what you need to answer and act; detailed: every field the API returned"),
+    Field(description="detailed adds every field the API returned"),
 ]
 StartDate = Annotated[
     str | None,
     Field(
-        description="ISO 8601 date or date-time, e.g. 2026-11-01 or 2026-11-01T09:00:00Z; without an offset "
-        "it is read in the operator's time zone"
+        max_length=MAX_DATE,
+        description="ISO date or date-time (operator's time zone), e.g. 2026-11-01",
     ),
 ]
 EndDate = Annotated[
     str | None,
     Field(
-        description="ISO 8601 date or date-time; a bare date includes that whole day (operator's time zone)"
+        max_length=MAX_DATE,
+        description="ISO date or date-time (operator's time zone); a bare date includes that day",
     ),
 ]
 
@@ -105,8 +117,8 @@ async def row_contact_names(state: AppState, org: str, rows: Iterable[Conversati
     for r in rows:
         known = index.contact(store, org, r.contact_id) if r.contact_id else None
         label = (known.name or known.email or known.phone_number) if known else None
-        if label and strip_invisible(label).strip():
-            names[r.contact_id or ""] = strip_invisible(label).strip()
+        if label and one_line(label):
+            names[r.contact_id or ""] = one_line(label)
         elif r.contact_id:
             missing.append(r.contact_id)
     if missing:

@@ -14,11 +14,11 @@ from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import Contact, Conversation, Message
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
-from hyperrep_mcp.render.text import strip_invisible
+from hyperrep_mcp.render.text import one_line, strip_invisible
 from hyperrep_mcp.render.views import ContactOut, ContactsOut
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import ToolInputError, tool_result
+from hyperrep_mcp.server.results import ToolInputError, fitted_result
 from hyperrep_mcp.server.state import FANOUT
 from hyperrep_mcp.server.tools.common import (
     EPOCH,
@@ -29,6 +29,7 @@ from hyperrep_mcp.server.tools.common import (
     app,
     company_map,
     explain_not_found,
+    id_field,
     latest_message,
     org_ref,
     walk,
@@ -95,8 +96,7 @@ async def list_contacts(
         ),
     ] = None,
     company_id: Annotated[
-        str | None,
-        Field(max_length=500, description="Only contacts of this company (company_id from list_companies)"),
+        str | None, id_field("Only this company's contacts (company_id from list_companies)", required=False)
     ] = None,
     limit: Limit = 25,
     cursor: Cursor = None,
@@ -173,7 +173,7 @@ async def list_contacts(
     brief = not (filtered or detailed)
 
     at = companies.get(company_id or "")
-    where = f" at {strip_invisible(at.name or '') or company_id}" if company_id and at else ""
+    where = f" at {one_line(at.name or '') or company_id}" if company_id and at else ""
     where = where or (f" at company_id={company_id}" if company_id else "")
 
     def header(kept: int) -> str:
@@ -204,17 +204,22 @@ async def list_contacts(
         return state.available([call("get_contact", contact_id=views[0].contact_id)]) if one else []
 
     line = records.contact_brief_line if brief else records.contact_line
-    text, kept = fit(header, [line(v) for v in views], footer, state.settings.max_output_chars)
-    out = ContactsOut(
-        organization=organization,
-        contacts=views[:kept],
-        query=needle,
-        scanned=found.scanned if filtered else None,
-        scan_complete=found.complete if filtered else None,
-        next_cursor=found.next_cursor(kept),
-        suggested_calls=suggested(kept),
+    lines = [line(v) for v in views]
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ContactsOut(
+            organization=organization,
+            contacts=views[:kept],
+            query=needle,
+            scanned=found.scanned if filtered else None,
+            scan_complete=found.complete if filtered else None,
+            next_cursor=found.next_cursor(kept),
+            suggested_calls=suggested(kept),
+        ),
+        total=len(views),
+        list_name="contacts",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 def _args(needle: str | None) -> str:
@@ -224,9 +229,7 @@ def _args(needle: str | None) -> str:
 @tool("Get contact")
 async def get_contact(
     ctx: Context,
-    contact_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="contact_id from list_contacts")
-    ],
+    contact_id: Annotated[str, id_field("contact_id from list_contacts")],
     include_conversations: Annotated[
         bool, Field(description="Also list their most recent conversations")
     ] = True,
@@ -298,18 +301,24 @@ async def get_contact(
     if more:
         suggestions.append(call("list_conversations", contact_id=contact_id))
 
-    text, kept = fit(
-        header,
-        items,
-        lambda _kept: next_steps(state.available(suggestions)),
-        state.settings.max_output_chars,
-        cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
+    # The first item is the contact itself; the conversations follow it.
+    return fitted_result(
+        lambda limit: fit(
+            header,
+            items,
+            lambda _kept: next_steps(state.available(suggestions)),
+            state.settings.max_output_chars,
+            cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
+            limit=limit,
+        ),
+        lambda kept: ContactOut(
+            organization=organization,
+            contact=view,
+            conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
+            more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
+            suggested_calls=state.available(suggestions),
+        ),
+        total=len(items),
+        list_name="conversations",
+        budget=state.settings.max_output_chars,
     )
-    out = ContactOut(
-        organization=organization,
-        contact=view,
-        conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
-        more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
-        suggested_calls=state.available(suggestions),
-    )
-    return tool_result(out, text)

@@ -16,11 +16,11 @@ from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
 from hyperrep_mcp.api.models import Contact, Conversation, Message, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
-from hyperrep_mcp.render.text import strip_invisible
+from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import ConversationsOut, ConversationView, MessageView, ThreadOut, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import ToolInputError, tool_result
+from hyperrep_mcp.server.results import ToolInputError, fitted_result
 from hyperrep_mcp.server.state import FANOUT, AppState
 from hyperrep_mcp.server.tools.analytics import index_progress
 from hyperrep_mcp.server.tools.common import (
@@ -36,6 +36,7 @@ from hyperrep_mcp.server.tools.common import (
     company_map,
     contact_names,
     explain_not_found,
+    id_field,
     latest_message,
     listing_dates,
     org_ref,
@@ -124,9 +125,7 @@ def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow
 @tool("List conversations")
 async def list_conversations(
     ctx: Context,
-    contact_id: Annotated[
-        str | None, Field(max_length=500, description="Only this contact's conversations")
-    ] = None,
+    contact_id: Annotated[str | None, id_field("Only this contact's conversations", required=False)] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
     period: Period = None,
@@ -282,17 +281,21 @@ async def list_conversations(
         return lines + next_steps(state.available(_suggest(views[:kept])))
 
     lines = [records.conversation_line(v, detailed=detailed) for v in views]
-    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
-    out = ConversationsOut(
-        organization=organization,
-        conversations=views[:kept],
-        window=Window(start_date=iso(start), end_date=iso(end)) if start and end else None,
-        scanned=found.scanned if filtered else None,
-        scan_complete=found.complete if filtered else None,
-        next_cursor=found.next_cursor(kept),
-        suggested_calls=state.available(_suggest(views[:kept])),
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ConversationsOut(
+            organization=organization,
+            conversations=views[:kept],
+            window=Window(start_date=iso(start), end_date=iso(end)) if start and end else None,
+            scanned=found.scanned if filtered else None,
+            scan_complete=found.complete if filtered else None,
+            next_cursor=found.next_cursor(kept),
+            suggested_calls=state.available(_suggest(views[:kept])),
+        ),
+        total=len(views),
+        list_name="conversations",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 def _active_text(start: datetime | None, end: datetime | None) -> str:
@@ -387,18 +390,22 @@ async def _from_index(
         return lines + next_steps(state.available(_suggest(views[:kept])))
 
     lines = [records.conversation_line(v, detailed=detailed) for v in views]
-    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
-    out = ConversationsOut(
-        organization=organization,
-        conversations=views[:kept],
-        window=Window(start_date=iso(lo), end_date=iso(hi)),
-        total=total,
-        coverage=coverage.describe(current),
-        coverage_complete=coverage.complete,
-        next_cursor=next_token(kept),
-        suggested_calls=state.available(_suggest(views[:kept])),
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ConversationsOut(
+            organization=organization,
+            conversations=views[:kept],
+            window=Window(start_date=iso(lo), end_date=iso(hi)),
+            total=total,
+            coverage=coverage.describe(current),
+            coverage_complete=coverage.complete,
+            next_cursor=next_token(kept),
+            suggested_calls=state.available(_suggest(views[:kept])),
+        ),
+        total=len(views),
+        list_name="conversations",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 def _suggest(views: list[ConversationView]) -> list[str]:
@@ -411,9 +418,7 @@ def _suggest(views: list[ConversationView]) -> list[str]:
 @tool("Read conversation thread")
 async def get_conversation_thread(
     ctx: Context,
-    conversation_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="conversation_id to read")
-    ],
+    conversation_id: Annotated[str, id_field("conversation_id to read")],
     limit: Annotated[int, Field(ge=1, le=100, description="Messages per call (1-100)")] = 50,
     cursor: Cursor = None,
     response_format: ResponseFormat = "concise",
@@ -538,17 +543,21 @@ async def get_conversation_thread(
             state.available(_thread_suggestions(conversation_id, draft_view, contact_view))
         )
 
-    text, kept = fit(header, blocks, footer, state.settings.max_output_chars)
-    out = ThreadOut(
-        organization=organization,
-        conversation=conv_view,
-        contact=contact_view,
-        messages=msg_views[:kept],
-        pending_response_draft=draft_view,
-        next_cursor=found.next_cursor(min(kept, len(msg_views))) if msg_views else found.next_cursor(0),
-        suggested_calls=state.available(_thread_suggestions(conversation_id, draft_view, contact_view)),
+    return fitted_result(
+        lambda limit: fit(header, blocks, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ThreadOut(
+            organization=organization,
+            conversation=conv_view,
+            contact=contact_view,
+            messages=msg_views[:kept],
+            pending_response_draft=draft_view,
+            next_cursor=found.next_cursor(min(kept, len(msg_views))) if msg_views else found.next_cursor(0),
+            suggested_calls=state.available(_thread_suggestions(conversation_id, draft_view, contact_view)),
+        ),
+        total=len(msg_views),
+        list_name="messages",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 def _customer_from(messages: list[Message]) -> str:
@@ -557,8 +566,8 @@ def _customer_from(messages: list[Message]) -> str:
     inbound = next((m for m in messages if m.inbound), None)
     if inbound is None:
         return "(contact unknown)"
-    name = strip_invisible(inbound.sender_name or "").strip() or None
-    address = strip_invisible(inbound.sender_email or inbound.sender_phone_number or "").strip() or None
+    name = one_line(inbound.sender_name or "") or None
+    address = one_line(inbound.sender_email or inbound.sender_phone_number or "") or None
     return join_fields(name, address) or "(contact unknown)"
 
 

@@ -16,7 +16,7 @@ from hyperrep_mcp.render.layout import call, fit, next_steps
 from hyperrep_mcp.render.views import OrganizationsOut, OrgRef, RecordsOut
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_error, tool_result
+from hyperrep_mcp.server.results import fitted_result, tool_error, tool_result
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.common import (
     Cursor,
@@ -71,7 +71,11 @@ async def list_organizations(ctx: Context) -> Annotated[CallToolResult, Organiza
     )
     if not refs:
         text = f"{header}\nNone: the key works but sees no organization. Check the key's account in HyperRep."
-    return tool_result(OrganizationsOut(organizations=refs[:kept], suggested_calls=suggestions), text)
+    return tool_result(
+        OrganizationsOut(organizations=refs[:kept], suggested_calls=suggestions),
+        text,
+        budget=state.settings.max_output_chars,
+    )
 
 
 async def _records_listing(
@@ -125,11 +129,15 @@ async def _records_listing(
         )
         for i in items
     ]
-    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
-    out = RecordsOut(
-        organization=organization, kind=kind, items=items[:kept], next_cursor=found.next_cursor(kept)
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: RecordsOut(
+            organization=organization, kind=kind, items=items[:kept], next_cursor=found.next_cursor(kept)
+        ),
+        total=len(items),
+        list_name="items",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 @tool("List companies")

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
-from pydantic import Field
 
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
@@ -14,7 +13,7 @@ from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
 from hyperrep_mcp.render.views import MessageDraftOut, MessageDraftsOut, ResponseDraftOut, ResponseDraftsOut
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_error, tool_result
+from hyperrep_mcp.server.results import fitted_result, tool_error, tool_result
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.common import (
     Cursor,
@@ -25,19 +24,16 @@ from hyperrep_mcp.server.tools.common import (
     StartDate,
     app,
     explain_not_found,
+    id_field,
     listing_dates,
     org_ref,
     route_ids,
     walk,
 )
 
-DraftId = Annotated[str, Field(min_length=1, max_length=500, description="draft_id from list_message_drafts")]
-ConversationId = Annotated[
-    str, Field(min_length=1, max_length=500, description="conversation_id the draft replies in")
-]
-ResponseId = Annotated[
-    str, Field(min_length=1, max_length=500, description="response_id from list_response_drafts")
-]
+DraftId = Annotated[str, id_field("draft_id from list_message_drafts")]
+ConversationId = Annotated[str, id_field("conversation_id the draft replies in")]
+ResponseId = Annotated[str, id_field("response_id from list_response_drafts")]
 
 
 @tool("List message drafts")
@@ -89,11 +85,15 @@ async def list_message_drafts(
             state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
         )
 
-    text, kept = fit(header, lines, footer, state.settings.max_output_chars)
-    out = MessageDraftsOut(
-        organization=organization, drafts=views[:kept], next_cursor=found.next_cursor(kept)
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: MessageDraftsOut(
+            organization=organization, drafts=views[:kept], next_cursor=found.next_cursor(kept)
+        ),
+        total=len(views),
+        list_name="drafts",
+        budget=state.settings.max_output_chars,
     )
-    return tool_result(out, text)
 
 
 @tool("Get message draft")
@@ -128,7 +128,9 @@ async def get_message_draft(
         state.settings.max_output_chars,
     )
     return tool_result(
-        MessageDraftOut(organization=organization, draft=view, suggested_calls=suggestions), text
+        MessageDraftOut(organization=organization, draft=view, suggested_calls=suggestions),
+        text,
+        budget=state.settings.max_output_chars,
     )
 
 
@@ -180,16 +182,19 @@ async def list_response_drafts(
             state.available([call("upsert_response_draft", conversation_id=conversation_id)])
         )
 
-    text, kept = fit(
-        header, [records.response_draft_block(v) for v in views], footer, state.settings.max_output_chars
+    blocks = [records.response_draft_block(v) for v in views]
+    return fitted_result(
+        lambda limit: fit(header, blocks, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ResponseDraftsOut(
+            organization=organization,
+            conversation_id=conversation_id,
+            drafts=views[:kept],
+            next_cursor=found.next_cursor(kept),
+        ),
+        total=len(views),
+        list_name="drafts",
+        budget=state.settings.max_output_chars,
     )
-    out = ResponseDraftsOut(
-        organization=organization,
-        conversation_id=conversation_id,
-        drafts=views[:kept],
-        next_cursor=found.next_cursor(kept),
-    )
-    return tool_result(out, text)
 
 
 @tool("Get response draft")
@@ -233,7 +238,9 @@ async def get_response_draft(
         state.settings.max_output_chars,
     )
     return tool_result(
-        ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions), text
+        ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions),
+        text,
+        budget=state.settings.max_output_chars,
     )
 
 

@@ -36,8 +36,8 @@ Period = Annotated[
     PeriodName | None,
     Field(
         description=(
-            "A named window in the operator's time zone instead of start_date/end_date, e.g. this_month, "
-            "last_week, last_7_days (weeks start on Monday; this_* periods run to now)"
+            "A named window in the operator's time zone, instead of start_date/end_date "
+            "(weeks start on Monday; this_* periods run to now)"
         )
     ),
 ]

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import AcceptedElicitation, Context, Elicit, ElicitationResult
 from mcp.types import CallToolResult
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from hyperrep_mcp.api.client import current_stats, iso
 from hyperrep_mcp.api.errors import NotFoundError, OutcomeUnknownError
@@ -31,19 +31,23 @@ from hyperrep_mcp.render.writes import (
     MessageDraftWriteOut,
     ResponseDraftWriteOut,
     WriteOut,
+    delivered_text,
+    one_line,
     recipient,
     render,
     saved_phrase,
 )
-from hyperrep_mcp.server import reconcile, validation
+from hyperrep_mcp.server import confirm, reconcile, validation
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import Confirmation, ConfirmDelete, ConfirmSend, require_elicitation
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError, tool_result
 from hyperrep_mcp.server.state import AppState
-from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, org_ref, walk
+from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, id_field, org_ref, walk
 
-EmailList = Annotated[list[str] | None, Field(description="Email addresses", max_length=20)]
+EmailList = Annotated[
+    list[Annotated[str, Field(max_length=320)]] | None, Field(description="Email addresses", max_length=20)
+]
 BodyText = Annotated[
     str | None,
     Field(description="Plain-text body (preferred): blank lines separate paragraphs", max_length=50_000),
@@ -56,6 +60,9 @@ AutosendDraft = Annotated[
     bool, Field(description="Send right away instead of saving for review; a person must confirm first")
 ]
 PREVIEW_CHARS = 1500
+# The longest body a confirmation shows whole. A longer one is saved for review instead of sent:
+# a person cannot be asked to approve text they are not shown.
+CONFIRM_BODY_CHARS = 4000
 
 
 def _now() -> datetime:
@@ -79,10 +86,76 @@ def _send_refusal(what: str) -> str:
 
 
 def _send_requested(state: AppState, autosend_draft: bool) -> bool:
-    return state.settings.write_mode == "autosend" and autosend_draft is True
+    return state.settings.write_policy.may_send and autosend_draft is True
+
+
+def _too_long_to_confirm(body_html: str | None) -> bool:
+    return len(delivered_text(body_html)) > CONFIRM_BODY_CHARS
+
+
+def _too_long_note(body_html: str | None) -> str:
+    return (
+        f"Not sent: the body is {len(delivered_text(body_html)):,} characters, too long to show whole in a "
+        f"confirmation (at most {CONFIRM_BODY_CHARS:,}), so it was saved for review instead. Read it and send "
+        "it from the HyperRep app, or shorten it and call again."
+    )
+
+
+def _confirmation_body(body_html: str | None) -> str:
+    return delivered_text(body_html) or "(no body)"
+
+
+_REPLAYED = (
+    "Not sent again: this confirmation was already used to send this message (one confirmation sends "
+    "once). Nothing more was sent or saved."
+)
+
+
+def _already_sent(found: Any) -> str:
+    when = getattr(found, "scheduled_send_at", None) or getattr(found, "timestamp", None)
+    at = f" at {iso(when)[:19].replace('T', ' ')}Z" if when else ""
+    return (
+        f"Not sent again: the same message was already queued or sent{at}, within a confirmation's lifetime "
+        "(a replayed or repeated confirmation sends once). Nothing more was sent or saved; check the "
+        "conversation in HyperRep."
+    )
+
+
+def _claim_confirmation() -> bool:
+    """Single use at this replica: False when this call answers a confirmation already acted on."""
+    identity = confirm.confirmation_id()
+    return identity is None or confirm.USED.claim(identity)
 
 
 # --- create_contact --------------------------------------------------------------------------------
+
+
+# One custom field of a contact: a list of these, not a map, so that strict schemas can state its
+# shape. (No docstring: pydantic would publish it in the schema.)
+class CustomField(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Field name, e.g. notes", max_length=100)
+    value: str = Field(description="Field value, e.g. Prefers SMS", max_length=2000)
+
+
+def custom_field_map(fields: list[CustomField] | None) -> dict[str, Any] | None:
+    """The API's map of custom fields; two entries with one name would silently lose one: refused."""
+    if not fields:
+        return None
+    out: dict[str, Any] = {}
+    for index, item in enumerate(fields):
+        name = item.name.strip()
+        if not name:
+            raise ToolInputError(
+                f'custom_fields[{index}].name is empty: name every field, e.g. {{"name": "notes", "value": "Prefers SMS"}}.'
+            )
+        if name in out:
+            raise ToolInputError(
+                f"custom_fields names {name!r} twice: give each field once (join the values if both matter)."
+            )
+        out[name] = item.value
+    return validation.custom_fields(out)
 
 
 def contact_payload(
@@ -91,7 +164,7 @@ def contact_payload(
     phone_number: str | None,
     company_id: str | None,
     company_role: str | None,
-    custom_fields: dict[str, Any] | None,
+    custom_fields: list[CustomField] | None,
 ) -> dict[str, Any]:
     payload = {
         "name": validation.text(name, "name", validation.MAX_NAME),
@@ -101,7 +174,7 @@ def contact_payload(
         else None,
         "company_id": validation.text(company_id, "company_id", 500),
         "company_role": validation.text(company_role, "company_role", validation.MAX_NAME),
-        "custom_fields": validation.custom_fields(custom_fields),
+        "custom_fields": custom_field_map(custom_fields),
     }
     if not (payload["name"] or payload["email"] or payload["phone_number"]):
         raise ToolInputError("Give at least one of name, email or phone_number for the new contact.")
@@ -116,14 +189,13 @@ async def create_contact(
     phone_number: Annotated[
         str | None, Field(description="Phone, e.g. +14155550199 or (415) 555-0199", max_length=40)
     ] = None,
-    company_id: Annotated[
-        str | None, Field(description="company_id from list_companies", max_length=500)
-    ] = None,
+    company_id: Annotated[str | None, id_field("company_id from list_companies", required=False)] = None,
     company_role: Annotated[
         str | None, Field(description="Role at the company, e.g. Facilities Manager", max_length=200)
     ] = None,
     custom_fields: Annotated[
-        dict[str, Any] | None, Field(description='Extra fields, e.g. {"notes": "Prefers SMS"}')
+        list[CustomField] | None,
+        Field(description='Extra fields, e.g. [{"name": "notes", "value": "Prefers SMS"}]'),
     ] = None,
     allow_duplicate: Annotated[
         bool,
@@ -278,15 +350,20 @@ def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if v is not None}
 
 
-def _message_preview(payload: dict[str, Any]) -> str:
+def _message_confirmation(payload: dict[str, Any]) -> str:
+    """Every recipient, the subject and the whole body, rendered from the payload that is sent."""
+    email, phone = payload.get("to_email"), payload.get("to_phone_number")
+    text = payload["modality"] == "text"
     head = [
-        f"To: {recipient(payload.get('to_user_name'), payload.get('to_email'), payload.get('to_phone_number'))}",
+        # The address it goes to by this modality; a text goes to the phone even when an email is given.
+        f"To: {recipient(payload.get('to_user_name'), None if text else email, phone if text else None)}",
+        f"Recipient's email (recorded, not sent to): {email}" if text and email else None,
+        f"Recipient's phone (recorded, not sent to): {phone}" if not text and phone else None,
         f"Cc: {', '.join(payload['cc_emails'])}" if payload.get("cc_emails") else None,
         f"Bcc: {', '.join(payload['bcc_emails'])}" if payload.get("bcc_emails") else None,
         f"Subject: {payload['subject']}" if payload.get("subject") else None,
     ]
-    body = clip(_visible_text(payload.get("body_html")), PREVIEW_CHARS)[0]
-    return "\n".join([*(h for h in head if h), "", body])
+    return "\n".join([*(h for h in head if h), "", _confirmation_body(payload.get("body_html"))])
 
 
 async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
@@ -294,9 +371,11 @@ async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
     if not _send_requested(state, args.get("autosend_draft", False)):
         return ConfirmSend(send=False)
     payload = message_draft_payload(args)  # never ask a person to approve something invalid
+    if _too_long_to_confirm(payload.get("body_html")):
+        return ConfirmSend(send=False)  # not asked: saved for review (the tool says why)
     require_elicitation(ctx, _send_refusal("a draft"))
     kind = "email" if payload["modality"] == "email" else "text message"
-    return Elicit(f"Send this {kind} now?\n\n{_message_preview(payload)}", ConfirmSend)
+    return Elicit(f"Send this {kind} now?\n\n{_message_confirmation(payload)}", ConfirmSend)
 
 
 @tool(
@@ -304,6 +383,7 @@ async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
     writes=True,
     idempotent=False,
     confirmations={"send_confirmation": Confirmation(ConfirmSend, _ask_send_message)},
+    sends=("autosend_draft", "send_confirmation"),
 )
 async def create_message_draft(
     ctx: Context,
@@ -347,8 +427,15 @@ async def create_message_draft(
     org = await state.org_id(organization_id)
     send = _send_requested(state, autosend_draft)
     organization = await org_ref(state, org)
-    if send and not _confirmed(send_confirmation, "send"):
+    too_long = send and _too_long_to_confirm(payload.get("body_html"))
+    if too_long:
+        send = False
+    elif send and not _confirmed(send_confirmation, "send"):
         return _not_created(organization, "Not sent and not saved: the send was not confirmed.")
+    if send and not _claim_confirmation():
+        return _not_created(organization, _REPLAYED)
+    if send and (found := await reconcile.find_sent_message(state.api, org, payload, _now())) is not None:
+        return _not_created(organization, _already_sent(found))
     # The one place the send flags are set: true only with a person's yes in autosend mode.
     payload["autosend_draft"] = send
     payload["add_notification"] = False if send else add_notification
@@ -369,6 +456,8 @@ async def create_message_draft(
         receipt, notes = await _create_message_draft(state, org, payload, started, send=send)
         if notes:
             outcome = "recovered"
+    if too_long:
+        notes.insert(0, _too_long_note(payload.get("body_html")))
     view = _draft_view(payload, receipt)
     status = saved_phrase(view.status == "queued", view.scheduled_send_at)
     out = MessageDraftWriteOut(
@@ -492,6 +581,29 @@ def _clobber_check(existing: ResponseDraft | None, payload: dict[str, Any], repl
         )
 
 
+def _changed_underneath(seen: ResponseDraft | None, latest: ResponseDraft | None) -> bool:
+    if seen is None or latest is None:
+        return (seen is None) != (latest is None)
+    return seen.response_id != latest.response_id or reconcile._norm_text(
+        seen.body_html
+    ) != reconcile._norm_text(latest.body_html)
+
+
+def _changed_refusal(latest: ResponseDraft | None) -> None:
+    if latest is None:
+        raise ToolInputError(
+            "Changed underneath: the conversation's reply draft was deleted or sent while this call ran, so nothing "
+            "was changed. Read the thread again (get_conversation_thread) and call again if a reply is still needed."
+        )
+    body = clip(_visible_text(latest.body_html), PREVIEW_CHARS)[0]
+    raise ToolInputError(
+        "Changed underneath: a reply draft in this conversation was saved or edited (possibly by a person) while "
+        "this call ran, so nothing was changed. Read it, then call again with replace_existing=true only if it "
+        f"should be overwritten. The draft now (response_id={latest.response_id}):\n"
+        + "\n".join("    " + line for line in body.splitlines())
+    )
+
+
 async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
     state = app(ctx)
     if not _send_requested(state, args.get("autosend_draft", False)):
@@ -504,6 +616,8 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
         lambda: state.api.get_conversation(org, conversation_id),
     )
     _clobber_check(existing, payload, bool(args.get("replace_existing")))
+    if _too_long_to_confirm(payload["body_html"]):
+        return ConfirmSend(send=False)  # not asked: saved for review (the tool says why)
     require_elicitation(ctx, _send_refusal("the reply"))
     contact = await state.contact(org, conversation.contact_id) if conversation.contact_id else None
     to = (
@@ -511,9 +625,13 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
         if contact
         else f"the customer in conversation {conversation_id}"
     )
-    cc = f"\nCc: {', '.join(payload['cc_emails'])}" if payload["cc_emails"] else ""
-    body = clip(_visible_text(payload["body_html"]), PREVIEW_CHARS)[0]
-    return Elicit(f"Send this reply now?\n\nTo: {to}{cc}\n\n{body}", ConfirmSend)
+    head = [
+        f"To: {to}",
+        f"Cc: {', '.join(payload['cc_emails'])}" if payload["cc_emails"] else None,
+        f"Bcc: {', '.join(payload['bcc_emails'])}" if payload["bcc_emails"] else None,
+    ]
+    lines = [*(h for h in head if h), "", _confirmation_body(payload["body_html"])]
+    return Elicit("Send this reply now?\n\n" + "\n".join(lines), ConfirmSend)
 
 
 @tool(
@@ -521,12 +639,11 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
     writes=True,
     idempotent=True,
     confirmations={"send_confirmation": Confirmation(ConfirmSend, _ask_send_reply)},
+    sends=("autosend_draft", "send_confirmation"),
 )
 async def upsert_response_draft(
     ctx: Context,
-    conversation_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="conversation_id to reply in")
-    ],
+    conversation_id: Annotated[str, id_field("conversation_id to reply in")],
     body_text: BodyText = None,
     body_html: BodyHtml = None,
     cc_emails: EmailList = None,
@@ -556,8 +673,23 @@ async def upsert_response_draft(
     existing, organization = await gather(
         lambda: _pending_draft(state, org, conversation_id), lambda: org_ref(state, org)
     )
-    if send and not _confirmed(send_confirmation, "send"):
+    too_long = send and _too_long_to_confirm(payload["body_html"])
+    if too_long:
+        send = False
+    elif send and not _confirmed(send_confirmation, "send"):
         return _not_created(organization, "Not sent and not saved: the send was not confirmed.")
+    if send and not _claim_confirmation():
+        return _not_created(organization, _REPLAYED)
+    if (
+        send
+        and (
+            found := await reconcile.find_sent_reply(
+                state.api, org, conversation_id, payload["body_html"], _now(), existing
+            )
+        )
+        is not None
+    ):
+        return _not_created(organization, _already_sent(found))
     if existing is not None and not send and _same_reply(existing, payload):
         view = records.response_draft_view(existing)
         out = ResponseDraftWriteOut(
@@ -569,6 +701,11 @@ async def upsert_response_draft(
         )
         return tool_result(out, render(out, budget=state.settings.max_output_chars))
     _clobber_check(existing, payload, replace_existing)
+    # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
+    # look again right before the write: a draft saved or changed meanwhile is not overwritten.
+    latest = await _pending_draft(state, org, conversation_id)
+    if _changed_underneath(existing, latest):
+        _changed_refusal(latest)
     body = {
         **payload,
         "autosend_draft": send,  # true only with a person's yes in autosend mode
@@ -576,6 +713,14 @@ async def upsert_response_draft(
     }
     receipt = await state.api.upsert_response_draft(org, conversation_id, body)  # idempotent: retried safely
     saved = await _quiet(state.api.get_response_draft(org, conversation_id, receipt.id))
+    notes: list[str] = [_too_long_note(payload["body_html"])] if too_long else []
+    if saved is not None and not _same_reply(saved, payload):
+        # Compare after: someone saved over this draft right after the write; say so, and show what it
+        # holds now rather than claiming our text was saved.
+        notes.append(
+            "Changed underneath: right after this write the conversation's reply draft already holds different "
+            "text (someone saved over it); the draft shown is what it holds now. Tell the person before drafting again."
+        )
     view = records.response_draft_view(saved) if saved else records.response_draft_view(
         ResponseDraft(response_id=receipt.id, conversation_id=conversation_id, body_html=payload["body_html"],
                       cc_emails=payload["cc_emails"], bcc_emails=payload["bcc_emails"],
@@ -596,6 +741,7 @@ async def upsert_response_draft(
         + (" (replaced the earlier draft)." if previous else "."),
         draft=view,
         previous_body_text=previous,
+        notes=notes,
         suggested_calls=state.available(
             [call("get_conversation_thread", conversation_id=conversation_id)]
             + (
@@ -623,7 +769,7 @@ async def _ask_delete_message_draft(ctx: Context, args: dict[str, Any]) -> Any:
     require_elicitation(ctx, _DELETE_REFUSAL)
     view = records.message_draft_view(draft)
     to = recipient(view.recipient_name, view.recipient_email, view.recipient_phone_number)
-    subject = f"\nSubject: {view.subject}" if view.subject else ""
+    subject = f"\nSubject: {one_line(view.subject)}" if view.subject else ""
     return Elicit(
         f"Delete this message draft permanently?\n\nTo: {to}{subject}\n\n{view.body_text or ''}",
         ConfirmDelete,
@@ -661,9 +807,7 @@ async def _delete(do_delete: Any) -> None:
 )
 async def delete_message_draft(
     ctx: Context,
-    draft_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="draft_id from list_message_drafts")
-    ],
+    draft_id: Annotated[str, id_field("draft_id from list_message_drafts")],
     delete_confirmation: ElicitationResult[ConfirmDelete] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, MessageDraftWriteOut]:
@@ -708,12 +852,8 @@ async def delete_message_draft(
 )
 async def delete_response_draft(
     ctx: Context,
-    conversation_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="conversation_id of the draft")
-    ],
-    response_id: Annotated[
-        str, Field(min_length=1, max_length=500, description="response_id from list_response_drafts")
-    ],
+    conversation_id: Annotated[str, id_field("conversation_id of the draft")],
+    response_id: Annotated[str, id_field("response_id from list_response_drafts")],
     delete_confirmation: ElicitationResult[ConfirmDelete] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseDraftWriteOut]:
