@@ -114,3 +114,28 @@ async def test_bad_periods_are_refused_before_any_request(
     assert says in text_of(result), text_of(result)
     assert "Traceback" not in text_of(result)
     assert sandbox.sandbox.requests[before:] == []
+
+
+async def test_index_tools_read_periods_in_the_zone(client: Client):
+    """search_messages and get_response_times (answered from the inbox index) read periods as the
+    other windowed tools do: calendar days and months in HYPERREP_TIMEZONE, not in UTC."""
+    today = datetime.now(NY).date()
+    first = today.replace(day=1)
+    prev_first = (first - timedelta(days=1)).replace(day=1)
+
+    times = await client.call_tool(
+        "get_response_times", {"period": "last_month", "compare_to_previous": True}
+    )
+    assert not times.is_error, text_of(times)
+    cur, prev = times.structured_content["current"]["window"], times.structured_content["previous"]["window"]
+    assert parse(cur["start_date"]) == ny_midnight(prev_first)
+    assert parse(cur["end_date"]) == ny_midnight(first) - timedelta(seconds=1)
+    assert parse(prev["end_date"]) == ny_midnight(prev_first) - timedelta(seconds=1)
+    assert parse(prev["start_date"]) == ny_midnight((prev_first - timedelta(days=1)).replace(day=1))
+
+    found = await client.call_tool("search_messages", {"query": "roof", "period": "yesterday"})
+    assert not found.is_error, text_of(found)
+    window = found.structured_content["window"]
+    yesterday = today - timedelta(days=1)
+    assert parse(window["start_date"]) == ny_midnight(yesterday)
+    assert parse(window["end_date"]) == ny_midnight(today) - timedelta(seconds=1)

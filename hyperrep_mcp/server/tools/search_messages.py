@@ -28,7 +28,6 @@ from hyperrep_mcp.server.tools.index_common import (
     Channel,
     Direction,
     IndexCoverage,
-    Period,
     coverage_line,
     coverage_view,
     cursor_offset,
@@ -37,6 +36,7 @@ from hyperrep_mcp.server.tools.index_common import (
     resolve_window,
     window_text,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 
 class MessageHit(View):
@@ -104,7 +104,9 @@ async def search_messages(
     offset = cursor_offset(cursor)
     org = await state.org_id(organization_id)
     index = state.index(org)
-    window, _ = resolve_window(period, start_date, end_date, default=None, reach_start=index.reach_start())
+    window, _ = resolve_window(
+        period, start_date, end_date, default=None, reach_start=index.reach_start(), zone=state.settings.zone
+    )
 
     coverage = await fresh_index(ctx, index, window.start)
     organization = await org_ref(state, org)
