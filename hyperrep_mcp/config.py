@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -115,6 +117,8 @@ class Settings(BaseSettings):
     # client cannot pick the address its rate limit is counted under.
     mcp_forwarded_allow_ips: str = ""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # IANA zone in which period names (this_month, yesterday) and bare dates are read.
+    timezone: str = "UTC"
     # The inbox index (SPEC 8): a file for it (unset: in memory), and how many days back it reaches.
     index_path: str | None = None
     index_days: int = Field(default=90, ge=1, le=365)
@@ -169,6 +173,23 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes (e.g. the output of `openssl rand -hex 32`)")
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        value = value.strip() or "UTC"
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                "must be an IANA time zone name such as Europe/Berlin or America/New_York"
+            ) from None
+        return value
+
+    @property
+    def zone(self) -> tzinfo:
+        """HYPERREP_TIMEZONE as a tzinfo (UTC itself for UTC, so UTC windows stay plain UTC)."""
+        return UTC if self.timezone == "UTC" else ZoneInfo(self.timezone)
 
     @property
     def write_policy(self) -> WritePolicy:

@@ -244,6 +244,8 @@ def test_the_example_questions_are_those_of_the_spec() -> None:
         "Draft a follow-up to that thread.",
         "Response rate this month vs last month?",
         "Email hal@example.com about his quote.",
+        "Which customers mentioned insurance this month?",
+        "How fast do we answer texts?",
     ):
         assert f'**"{question}"**' in examples
 

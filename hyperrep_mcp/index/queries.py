@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from hyperrep_mcp.index.search import ParsedQuery
 from hyperrep_mcp.index.store import SPAM_FOLDERS, Store, dt, fold, ts, window_seconds
-from hyperrep_mcp.render.text import gist as one_line
+from hyperrep_mcp.render.records import message_gist
 
 Sort = Literal["recent", "longest_waiting"]
 GIST_CHARS = 100
@@ -122,7 +122,7 @@ def _row(r: Any) -> ConversationRow:
         last_direction=r["last_direction"],
         last_message_at=dt(r["last_ts"]),
         last_sender=r["last_sender"],
-        gist=one_line(r["last_body"], GIST_CHARS) if r["last_body"] else None,
+        gist=message_gist(r["last_body"], GIST_CHARS) if r["last_body"] else None,
         awaiting=bool(r["awaiting"]),
         waiting_since=dt(r["waiting_since"]),
         messages_stored=r["fetched_activity"] is not None,

@@ -130,18 +130,55 @@ def conversation_view(
     )
 
 
+def with_last_message(v: ConversationView, last: Message | None) -> ConversationView:
+    """The conversation view completed from its latest message: channel, subject, who wrote last and
+    when, and a one-line gist (a conversation listing carries none of these)."""
+    if last is None:
+        return v
+    body = message_text(last.body_html, last.body_text, concise=True).body
+    subject = _clean(last.subject)
+    return v.model_copy(
+        update={
+            "modality": v.modality or _clean(last.modality),
+            "subject": v.subject or (_REPLY_PREFIX.sub("", subject).strip() or None if subject else None),
+            "last_from": "customer" if last.inbound else "us" if last.direction == "outbound" else None,
+            "last_message_at": iso_z(last.timestamp),
+            "gist": message_gist(body) or None,
+        }
+    )
+
+
+def waited(since: str | None, now: datetime | None = None) -> str | None:
+    """How long a customer has waited, for a person: '3 d 4 h', '5 h 12 min', '8 min'."""
+    if not since:
+        return None
+    start = datetime.fromisoformat(since.replace("Z", "+00:00"))
+    minutes = max(0, int(((now or datetime.now(UTC)) - start).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    return f"{hours} h {mins} min" if hours else f"{mins} min"
+
+
 def conversation_line(v: ConversationView, *, with_contact: bool = True, detailed: bool = False) -> str:
     """One conversation. `with_contact=False` where every line is the same contact's (get_contact);
     `detailed` adds the contact_id and an explicit read state."""
     who = v.contact_name or (f"contact {v.contact_id}" if v.contact_id else "(no contact)")
     read = "unread" if v.is_read is False else ("read" if detailed and v.is_read else None)
+    last = None
+    if v.last_from:
+        last = f"last from {v.last_from}" + (f" {_short(v.last_message_at)}" if v.last_message_at else "")
     return "- " + join_fields(
         who if with_contact else None,
         v.subject and f'"{gist(v.subject, 60)}"',
         v.modality,
         v.folder,
         read,
-        v.last_activity_at and f"last activity {_short(v.last_activity_at)}",
+        last,
+        f"awaiting our reply, waiting {waited(v.waiting_since)}" if v.waiting_since else None,
+        v.gist and f'"{v.gist}"',
+        None if last else v.last_activity_at and f"last activity {_short(v.last_activity_at)}",
         v.start_at and f"started {_short(v.start_at)}",
         _extra_text(v.extra),
         f"contact_id={v.contact_id}" if detailed and with_contact and v.contact_id else None,

@@ -102,6 +102,19 @@ class ConversationView(View):
     last_activity_at: str | None = None
     modality: OneLine | None = None
     subject: OneLine | None = None
+    last_from: Literal["customer", "us"] | None = Field(
+        default=None, description="Who wrote the latest message"
+    )
+    last_message_at: str | None = None
+    gist: OneLine | None = Field(
+        default=None, description="One line of the latest message (customer-written data)"
+    )
+    awaiting_reply: bool | None = Field(
+        default=None, description="The customer wrote last and the conversation is not spam/archived/trash"
+    )
+    waiting_since: str | None = Field(
+        default=None, description="When awaiting our reply: the customer's first message after our last reply"
+    )
     extra: CleanMap | None = None
 
 
@@ -185,6 +198,13 @@ class ConversationsOut(Listing, Framed):
     window: Window | None = None
     scanned: int | None = None
     scan_complete: bool | None = None
+    total: int | None = Field(
+        default=None, description="How many match in all (answers from the inbox index)"
+    )
+    coverage: str | None = Field(default=None, description="What the inbox index covered for this answer")
+    coverage_complete: bool | None = Field(
+        default=None, description="False while the index lacks part of the window"
+    )
 
 
 class ThreadOut(Listing, Framed):
@@ -220,18 +240,28 @@ class AwaitingItem(View):
     last_message_at: str | None = None
     modality: OneLine | None = None
     gist: OneLine | None = None
+    waiting_since: str | None = Field(
+        default=None, description="The customer's first message after our last reply"
+    )
+    waited: str | None = Field(default=None, description="How long the customer has waited, e.g. 2 d 5 h")
     has_pending_draft: bool = False
 
 
 class InboxOverviewOut(Framed):
     organization: OrgRef
     window: Window
-    conversations: int = Field(description="Conversations with activity in the window")
+    conversations: int = Field(
+        description="Conversations with activity in the window (all of them, no sampling)"
+    )
     by_folder: dict[OneLine, int]
-    unread: int
+    unread: int = Field(description="Unread conversations, spam left out")
+    unread_by_channel: dict[OneLine, int] = Field(default_factory=dict)
+    awaiting_total: int = Field(description="Conversations in the window awaiting our reply")
     awaiting_reply: list[AwaitingItem]
-    awaiting_checked: int = Field(description="Recent conversations whose last message was checked")
-    awaiting_complete: bool = Field(description="False when not every conversation in the window was checked")
+    awaiting_complete: bool = Field(
+        description="False when the inbox index does not cover the whole window yet"
+    )
+    coverage: str | None = Field(default=None, description="What the inbox index covered for this answer")
     response_rate: RateFigures | None = None
     message_drafts_awaiting_review: int | None = None
     notes: list[str] = Field(default_factory=list)

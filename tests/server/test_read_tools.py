@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
@@ -19,6 +21,7 @@ from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
 from hyperrep_mcp.sandbox.dataset import OrgData, response_rate
 from hyperrep_mcp.server.tools import contacts as contacts_tools
+from tests.index import helpers as truth
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 
 pytestmark = pytest.mark.anyio
@@ -283,8 +286,8 @@ async def test_list_conversations_resolves_every_contact_name(client: Client, sa
     org = org_of(sandbox)
     result = await call(client, "list_conversations", limit=100)
     convs = result.structured_content["conversations"]
-    # 100 rows of JSON exceed the default output limit: the structured output (and the text with
-    # it) shows the first ones and says how many it left for the next cursor.
+    # 100 rows of JSON (each with its gist) exceed the default output limit: the structured output
+    # (and the text with it) shows the first ones and says how many it left for the next cursor.
     omitted = result.structured_content.get("truncated", {}).get("omitted", {}).get("conversations", 0)
     assert len(convs) + omitted == 100
     assert [c["conversation_id"] for c in convs] == [
@@ -618,54 +621,77 @@ async def test_inbox_overview_matches_the_sandbox(client: Client, sandbox: Runni
     sc = result.structured_content
     start, end = parse(sc["window"]["start_date"]), parse(sc["window"]["end_date"])
     assert end - start == timedelta(days=7)
-    in_window = [c for c in org.conversations_by_activity() if start <= c.last_activity_at < end]
+    # Every conversation active in the window, counted from the sandbox's own data.
+    in_window = [org.conversations[cid] for cid in truth.active(org, start, end)]
     assert sc["conversations"] == len(in_window)
-    assert sc["unread"] == sum(not c.is_read for c in in_window)
-    folders: dict[str, int] = {}
-    for c in in_window:
-        folders[c.folder] = folders.get(c.folder, 0) + 1
-    assert sc["by_folder"] == folders
+    unread = [c for c in in_window if not c.is_read and c.folder != "spam"]
+    assert sc["unread"] == len(unread)
+    assert sc["unread_by_channel"] == dict(Counter(c.modality for c in unread))
+    assert sc["by_folder"] == dict(Counter(c.folder for c in in_window))
 
-    awaiting = [
-        c for c in sandbox.sandbox.data.awaiting_reply(sandbox.org, start) if c.last_activity_at < end
-    ]
+    waiting = truth.awaiting(org, [c.conversation_id for c in in_window])
+    assert sc["awaiting_total"] == len(waiting) > 10
+    longest = sorted(waiting, key=lambda cid: waiting[cid])[:10]
     listed = sc["awaiting_reply"]
-    assert len(listed) == 10
-    assert [i["conversation_id"] for i in listed] == [c.conversation_id for c in awaiting[:10]]
+    assert [i["conversation_id"] for i in listed] == longest
     text = text_of(result)
     assert_clean(text)
     for item in listed:
         conv = org.conversations[item["conversation_id"]]
-        assert org.messages(conv.conversation_id)[-1].direction == "inbound"
+        assert parse(item["waiting_since"]) == waiting[conv.conversation_id]
+        assert item["modality"] == conv.modality
         assert item["contact_name"] == called(org.contacts[conv.contact_id])
-        assert f"- {item['contact_name']} · " in text
+        assert f"- {item['contact_name']} · {conv.modality} · waiting {item['waited']} · " in text
         assert item["has_pending_draft"] == (org.response_draft_for(conv.conversation_id) is not None)
-    assert f"{len(in_window)} conversations active · {sc['unread']} unread" in text
+    assert f"{len(in_window)} conversations active · {sc['unread']} unread (" in text
+    assert f"{len(waiting)} awaiting our reply" in text
+    assert f"— 10 of {len(waiting)} shown, longest wait first:" in text
     rate = rate_of(sandbox, sc["window"])
     assert sc["response_rate"]["received"] == rate["numConversationsReceived"]
     assert sc["message_drafts_awaiting_review"] == len(org.message_drafts)
     assert progress[-1] == (3, 3) and [p[0] for p in progress] == sorted(p[0] for p in progress)
 
 
-async def test_inbox_overview_window_and_limit(client: Client, sandbox: RunningSandbox):
+async def test_inbox_overview_window_sort_and_limit(client: Client, sandbox: RunningSandbox):
     org = org_of(sandbox)
     now = sandbox.sandbox.now()
-    start, end = now - timedelta(days=20), now - timedelta(days=18)
+    start, end = (
+        (now - timedelta(days=20)).replace(microsecond=0),
+        (now - timedelta(days=18)).replace(microsecond=0),
+    )
     args = {
         "start_date": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "end_date": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "limit": 3,
+        "sort": "recent",
     }
     result = await call(client, "inbox_overview", **args)
     sc = result.structured_content
-    in_window = [
-        c
-        for c in org.conversations_by_activity()
-        if start.replace(microsecond=0) <= c.last_activity_at < end.replace(microsecond=0)
-    ]
+    in_window = truth.active(org, start, end)
     assert sc["conversations"] == len(in_window)
-    awaiting = [c.conversation_id for c in in_window if org.timeline(c.conversation_id)[-1][0] == "inbound"]
-    assert [i["conversation_id"] for i in sc["awaiting_reply"]] == awaiting[:3]
+    waiting = truth.awaiting(org, in_window)
+    recent = sorted(waiting, key=lambda cid: org.conversations[cid].last_activity_at, reverse=True)
+    assert [i["conversation_id"] for i in sc["awaiting_reply"]] == recent[:3]
+
+
+async def test_inbox_overview_counts_every_conversation_of_a_long_window(
+    client: Client, sandbox: RunningSandbox
+):
+    """Issue 14's bug: over 90 days it counted a truncated listing (1313 of 2352, 35 of 48 unread)."""
+    org = org_of(sandbox)
+    for _ in range(10):  # on a busy machine the first 90-day sync may outlive one call's budget
+        result = await call(client, "inbox_overview", period="last_90_days")
+        sc = result.structured_content
+        if sc["awaiting_complete"]:
+            break
+        assert "The index does not cover the whole window yet" in text_of(result)
+        await anyio.sleep(2)
+    start, end = parse(sc["window"]["start_date"]), parse(sc["window"]["end_date"])
+    in_window = [org.conversations[cid] for cid in truth.active(org, start, end)]
+    assert len(in_window) > 2000
+    assert sc["conversations"] == len(in_window)
+    assert sc["unread"] == sum(not c.is_read and c.folder != "spam" for c in in_window)
+    assert sc["awaiting_complete"] is True
 
 
 # --- drafts --------------------------------------------------------------------------------------

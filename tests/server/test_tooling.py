@@ -48,8 +48,8 @@ async def test_an_unknown_argument_lists_the_real_ones(sandbox: RunningSandbox):
         result = await client.call_tool("list_contacts", {"querry": "Diana"})
     assert result.is_error
     assert text_of(result) == (
-        "list_contacts has no argument 'querry'. Its arguments are: cursor, limit, organization_id, query, "
-        "response_format."
+        "list_contacts has no argument 'querry'. Its arguments are: company_id, cursor, limit, organization_id, "
+        "query, response_format."
     )
 
 

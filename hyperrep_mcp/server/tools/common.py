@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
@@ -14,15 +14,19 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from hyperrep_mcp import index
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Company, Contact, Page, Record
+from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page, Record
+from hyperrep_mcp.index import ConversationRow
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit
+from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import OrgRef, RecordsOut
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
 from hyperrep_mcp.server.state import CALL_CLOCK, AppState
+from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -56,11 +60,18 @@ ResponseFormat = Annotated[
     Field(description="detailed adds every field the API returned"),
 ]
 StartDate = Annotated[
-    str | None, Field(max_length=MAX_DATE, description="ISO date or date-time (UTC), e.g. 2026-11-01")
+    str | None,
+    Field(
+        max_length=MAX_DATE,
+        description="ISO date or date-time (operator's time zone), e.g. 2026-11-01",
+    ),
 ]
 EndDate = Annotated[
     str | None,
-    Field(max_length=MAX_DATE, description="ISO date or date-time (UTC); a bare date includes that day"),
+    Field(
+        max_length=MAX_DATE,
+        description="ISO date or date-time (operator's time zone); a bare date includes that day",
+    ),
 ]
 
 
@@ -89,6 +100,39 @@ async def contact_names(state: AppState, org: str, ids: Iterable[str | None]) ->
         return {}
 
 
+async def latest_message(state: AppState, org: str, conv: Conversation) -> Message | None:
+    """A conversation's latest message, read from a short look-back before its last activity (one
+    request, almost always). Raises HyperRepError: callers decide what a failure costs."""
+    since = (conv.last_activity_at - timedelta(days=1)) if conv.last_activity_at else None
+    page = await state.api.list_messages(org, conv.conversation_id, limit=50, start_date=since)
+    msgs = page.data
+    while page.next_cursor and len(msgs) < 500:  # rare: a very busy last day
+        page = await state.api.list_messages(
+            org, conv.conversation_id, limit=100, cursor=page.next_cursor, start_date=since
+        )
+        msgs += page.data
+    return max(msgs, key=lambda m: m.timestamp or EPOCH) if msgs else None
+
+
+async def row_contact_names(state: AppState, org: str, rows: Iterable[ConversationRow]) -> dict[str, str]:
+    """Names for inbox-index rows' contacts: from the index when it holds them, else from the API
+    (concurrently, cached); a failure costs the names, not the answer."""
+    store = state.index(org).store
+    names: dict[str, str] = {}
+    missing = []
+    for r in rows:
+        known = index.contact(store, org, r.contact_id) if r.contact_id else None
+        label = (known.name or known.email or known.phone_number) if known else None
+        if label and one_line(label):
+            names[r.contact_id or ""] = one_line(label)
+        elif r.contact_id:
+            missing.append(r.contact_id)
+    if missing:
+        for cid, c in (await contact_names(state, org, missing)).items():
+            names[cid] = records.contact_name(records.contact_view(c))
+    return names
+
+
 @contextmanager
 def explain_not_found(message: str) -> Iterator[None]:
     """A 404 for the record a call names becomes `message`: what is missing and where to look.
@@ -113,41 +157,28 @@ def route_ids(route_hint: str | None) -> dict[str, str]:
 # --- dates ---------------------------------------------------------------------------------------
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-END_OF_DAY = time(23, 59, 59)  # what a bare end date means
 
 
-def parse_date(value: str | None, *, field_name: str, end: bool = False) -> datetime | None:
-    """An ISO 8601 date or date-time as aware UTC. A bare end date means the end of that day."""
+def parse_date(
+    value: str | None, *, field_name: str, end: bool = False, zone: tzinfo = UTC
+) -> datetime | None:
+    """An ISO 8601 date or date-time as aware UTC. A bare date, or a date-time without an offset, is
+    read in `zone` (HYPERREP_TIMEZONE); a bare end date means the end of that day."""
     if value is None or not value.strip():
         return None
     text = value.strip()
     try:
         if _DATE_ONLY.match(text):
             day = date.fromisoformat(text)
-            return datetime.combine(day, END_OF_DAY if end else time.min, tzinfo=UTC)
+            if end:
+                return midnight(day + timedelta(days=1), zone) - timedelta(seconds=1)
+            return midnight(day, zone)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ToolInputError(
             f"{field_name} {value!r} is not an ISO 8601 date. Use e.g. 2026-11-01 or 2026-11-01T09:00:00Z."
         ) from None
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-@dataclass(frozen=True)
-class DateWindow:
-    start: datetime
-    end: datetime
-
-    @property
-    def length(self) -> timedelta:
-        return self.end - self.start
-
-    def previous(self) -> DateWindow:
-        """The window of equal length just before; whole days stay whole days (Jan 1-31 -> Dec 1-31)."""
-        if self.start.time() == time.min and self.end.time() == END_OF_DAY:
-            days = (self.end.date() - self.start.date()).days + 1
-            return DateWindow(self.start - timedelta(days=days), self.start - timedelta(seconds=1))
-        return DateWindow(self.start - self.length, self.start)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).astimezone(UTC)
 
 
 def now() -> datetime:
@@ -155,43 +186,74 @@ def now() -> datetime:
     return CALL_CLOCK.get()().replace(microsecond=0)
 
 
-def listing_dates(start_date: str | None, end_date: str | None) -> tuple[datetime | None, datetime | None]:
-    """Optional filter bounds for a listing, validated before any request."""
-    start = parse_date(start_date, field_name="start_date")
-    end = parse_date(end_date, field_name="end_date", end=True)
-    if start and end and start > end:
+def _no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
+    given = [n for n, v in (("start_date", start_date), ("end_date", end_date)) if v and v.strip()]
+    if period and given:
         raise ToolInputError(
-            f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
+            f"period={period!r} cannot be combined with {' and '.join(given)}: give period alone "
+            f'(e.g. period="{period}") or the dates alone.'
         )
+
+
+def _utc(value: datetime) -> str:
+    return f"{value:%Y-%m-%d %H:%M}Z"
+
+
+def listing_dates(
+    start_date: str | None, end_date: str | None, *, period: str | None = None, zone: tzinfo = UTC
+) -> tuple[datetime | None, datetime | None]:
+    """Optional filter bounds for a listing (from `period` or the dates), validated before any request."""
+    _no_period_with_dates(period, start_date, end_date)
+    if period:
+        window = period_window(period, now(), zone)
+        return window.start, window.end
+    start = parse_date(start_date, field_name="start_date", zone=zone)
+    end = parse_date(end_date, field_name="end_date", end=True, zone=zone)
+    if start and end and start > end:
+        raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
     return start, end
 
 
 def date_range(
-    start_date: str | None, end_date: str | None, *, default_days: int, past_only: bool = False
+    start_date: str | None,
+    end_date: str | None,
+    *,
+    default_days: int,
+    past_only: bool = False,
+    period: str | None = None,
+    zone: tzinfo = UTC,
 ) -> DateWindow:
-    """A closed window from the arguments; a missing end is now, a missing start `default_days`
-    before the end.
+    """The window a windowed tool covers: the named `period` (read in `zone`), else the dates, where a
+    missing end is now and a missing start `default_days` before the end; with neither, the
+    `last_{default_days}_days` period. This is THE resolver every windowed tool uses (periods.py
+    holds the pure calendar arithmetic); its `.previous()` is what compare_to_previous compares with.
 
     Errors are raised here, before any request, so the model learns the fix without a round trip.
     With `past_only` (analytics: the API refuses future timestamps) a future end is cut to now and a
     future start is an error that says so, rather than a confusing "start after end".
     """
-    start, end = listing_dates(start_date, end_date)
+    _no_period_with_dates(period, start_date, end_date)
     current = now()
+    if not period and not (start_date and start_date.strip()) and not (end_date and end_date.strip()):
+        period = f"last_{default_days}_days" if f"last_{default_days}_days" in PERIODS else None
+    if period:
+        window = period_window(period, current, zone)
+        if past_only and window.end > current:
+            window = DateWindow(window.start, current, window.period, zone)  # "this month" ends now
+        return window
+    start, end = listing_dates(start_date, end_date, zone=zone)
     if past_only:
         if start and start > current:
             raise ToolInputError(
-                f"start_date ({start:%Y-%m-%d %H:%M}Z) is in the future; analytics cover the past only. "
+                f"start_date ({_utc(start)}) is in the future; analytics cover the past only. "
                 "Use today or an earlier date."
             )
-        end = min(end, current) if end else current  # "this month" ends now
+        end = min(end, current) if end else current
     end = end or current
     start = start or end - timedelta(days=default_days)
     if start > end:
-        raise ToolInputError(
-            f"start_date ({start:%Y-%m-%d %H:%M}Z) is after end_date ({end:%Y-%m-%d %H:%M}Z): swap them."
-        )
-    return DateWindow(start, end)
+        raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
+    return DateWindow(start, end, None, zone)
 
 
 # --- walking a cursor listing -----------------------------------------------------------------

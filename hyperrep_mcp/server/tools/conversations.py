@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from hyperrep_mcp import index
 from hyperrep_mcp.api import EndpointMissingError
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
@@ -16,9 +18,11 @@ from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
 from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import ConversationsOut, ConversationView, MessageView, ThreadOut, Window
-from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import fitted_result
+from hyperrep_mcp.server.results import ToolInputError, fitted_result
+from hyperrep_mcp.server.state import FANOUT, AppState
+from hyperrep_mcp.server.tools.analytics import index_progress
 from hyperrep_mcp.server.tools.common import (
     EPOCH,
     Cursor,
@@ -33,10 +37,13 @@ from hyperrep_mcp.server.tools.common import (
     contact_names,
     explain_not_found,
     id_field,
+    latest_message,
     listing_dates,
     org_ref,
+    row_contact_names,
     walk,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 FILTER_SCAN_LIMIT = 1000
 SCAN_PAGE = 100
@@ -55,31 +62,128 @@ def _folder_key(value: str | None) -> str:
     return "".join(out).strip("-")
 
 
+Channel = Annotated[
+    Literal["email", "text"] | None, Field(description="Only email or only text conversations")
+]
+ConversationSort = Annotated[
+    Literal["recent", "longest_waiting"],
+    Field(
+        description="recent: latest activity first; longest_waiting: those awaiting our reply, longest wait first"
+    ),
+]
+INDEX_CURSOR = "ix1."  # an offset into an answer from the inbox index (not an API cursor)
+INDEX_BUDGET_S = 20.0
+
+
+def _index_offset(cursor: str | None) -> int:
+    if not cursor:
+        return 0
+    raw = cursor.removeprefix(INDEX_CURSOR)
+    if cursor.startswith(INDEX_CURSOR) and raw.isdigit() and len(raw) < 7:
+        return int(raw)
+    raise ToolInputError(
+        "cursor is not from a list_conversations answer with the same filters (channel, awaiting_reply or "
+        "sort): start again without cursor."
+    )
+
+
+def row_view(r: index.ConversationRow, name: str | None, *, detailed: bool) -> ConversationView:
+    """A conversation as the inbox index knows it: channel, subject, who wrote last, the wait."""
+    return ConversationView(
+        conversation_id=r.conversation_id,
+        contact_id=r.contact_id,
+        contact_name=name,
+        folder=r.folder,
+        is_read=r.is_read,
+        start_at=iso(r.start_at) if detailed else None,
+        last_activity_at=iso(r.last_activity_at),
+        modality=r.channel,
+        subject=r.subject,
+        last_from={"inbound": "customer", "outbound": "us"}.get(r.last_direction or ""),
+        last_message_at=iso(r.last_message_at),
+        gist=r.gist,
+        awaiting_reply=r.awaiting,
+        waiting_since=iso(r.waiting_since) if r.awaiting else None,
+    )
+
+
+def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow]) -> list[ConversationView]:
+    """API rows completed from the inbox index where it already holds the conversation."""
+    out = []
+    for v in views:
+        r = rows.get(v.conversation_id)
+        if r is None or not r.messages_stored:
+            out.append(v)
+            continue
+        full = row_view(r, v.contact_name, detailed=False)
+        out.append(
+            full.model_copy(update={"start_at": v.start_at, "extra": v.extra, "contact_id": v.contact_id})
+        )
+    return out
+
+
 @tool("List conversations")
 async def list_conversations(
     ctx: Context,
     contact_id: Annotated[str | None, id_field("Only this contact's conversations", required=False)] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    period: Period = None,
     folder: Annotated[
         str | None, Field(max_length=100, description="Only this folder, e.g. inbox, primary, archived")
     ] = None,
+    channel: Channel = None,
     unread_only: Annotated[bool, Field(description="Only conversations not yet read")] = False,
+    awaiting_reply: Annotated[
+        bool,
+        Field(
+            description="Only conversations awaiting our reply (the customer wrote last; not spam/archived/trash)"
+        ),
+    ] = False,
+    sort: ConversationSort = "recent",
     limit: Limit = 25,
     cursor: Cursor = None,
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ConversationsOut]:
-    """Conversations (email and text threads with customers), most recent activity first, each with the
-    contact's name, folder, read state and dates.
+    """Conversations (email and text threads with customers), each with the contact's name, channel,
+    subject (email), folder, read state, who wrote last and when, a one-line gist, and for one awaiting
+    our reply how long the customer has waited.
 
-    Use it to browse or filter the inbox by date range, folder, unread state or contact; for "who is
-    waiting on us" prefer inbox_overview, and to read messages use get_conversation_thread.
-    Dates filter on last activity. Example: list_conversations(start_date="2026-11-16", unread_only=true).
+    Use it to browse or filter the inbox by period or dates, folder, channel, unread state, contact, or
+    "awaiting our reply" (complete, with sort="longest_waiting" for who has waited longest); for a
+    one-call summary use inbox_overview, and to read messages use get_conversation_thread. Dates filter
+    on activity. Filters on channel or awaiting_reply (and sort="longest_waiting") answer from the inbox
+    index, which reaches HYPERREP_INDEX_DAYS back. Example:
+    list_conversations(channel="text", unread_only=true, period="this_week").
     """
     state = app(ctx)
+    start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)
+    if channel or awaiting_reply or sort == "longest_waiting":
+        offset = _index_offset(cursor)
+        org = await state.org_id(organization_id)
+        return await _from_index(
+            ctx,
+            state,
+            org,
+            start=start,
+            end=end,
+            contact_id=contact_id,
+            folder=folder,
+            channel=channel,
+            unread_only=unread_only,
+            awaiting_only=awaiting_reply,
+            sort=sort,
+            limit=limit,
+            offset=offset,
+            detailed=response_format == "detailed",
+        )
+    if cursor and cursor.startswith(INDEX_CURSOR):
+        raise ToolInputError(
+            "cursor comes from a listing filtered by channel, awaiting_reply or sort: repeat those arguments "
+            "with it, or start again without cursor."
+        )
     org = await state.org_id(organization_id)
-    start, end = listing_dates(start_date, end_date)
     detailed = response_format == "detailed"
     wanted_folder = _folder_key(folder) if folder else None
     filtered = bool(wanted_folder) or unread_only
@@ -119,21 +223,36 @@ async def list_conversations(
             ),
             lambda: org_ref(state, org),
         )
-    contacts = await contact_names(state, org, (c.contact_id for c in found.items))
-    views = [
-        records.conversation_view(c, contact=contacts.get(c.contact_id or ""), detailed=detailed)
-        for c in found.items
-    ]
+    known = index.conversation_rows(state.index(org).store, org, [c.conversation_id for c in found.items])
+
+    async def last_of(c: Conversation) -> Message | None:
+        if c.conversation_id in known and known[c.conversation_id].messages_stored:
+            return None  # the index already says it
+        try:
+            return await latest_message(state, org, c)
+        except HyperRepError:  # costs the line its gist, not the listing
+            return None
+
+    contacts, lasts = await gather(
+        lambda: contact_names(state, org, (c.contact_id for c in found.items)),
+        lambda: map_bounded(last_of, found.items, limit=FANOUT),
+    )
+    views = _enrich(
+        [
+            records.with_last_message(
+                records.conversation_view(c, contact=contacts.get(c.contact_id or ""), detailed=detailed),
+                last,
+            )
+            for c, last in zip(found.items, lasts, strict=True)
+        ],
+        known,
+    )
 
     filters = [f"folder {wanted_folder}" if wanted_folder else None, "unread only" if unread_only else None]
     if contact_id:
         filters.append(f"contact {views[0].contact_name if views and views[0].contact_name else contact_id}")
     if start or end:
-        filters.append(
-            f"active {start:%Y-%m-%d} → {end:%Y-%m-%d}"
-            if start and end
-            else f"active {'from ' + format(start, '%Y-%m-%d') if start else 'until ' + format(end, '%Y-%m-%d')}"
-        )
+        filters.append(_active_text(start, end))
     scope = ", ".join(f for f in filters if f)
     scanned = (
         f"; scanned {found.scanned} conversations{'' if found.complete else ', more remain'}"
@@ -171,6 +290,116 @@ async def list_conversations(
             scanned=found.scanned if filtered else None,
             scan_complete=found.complete if filtered else None,
             next_cursor=found.next_cursor(kept),
+            suggested_calls=state.available(_suggest(views[:kept])),
+        ),
+        total=len(views),
+        list_name="conversations",
+        budget=state.settings.max_output_chars,
+    )
+
+
+def _active_text(start: datetime | None, end: datetime | None) -> str:
+    if start and end:
+        return f"active {start:%Y-%m-%d} → {end:%Y-%m-%d}"
+    return f"active {'from ' + format(start, '%Y-%m-%d') if start else 'until ' + format(end, '%Y-%m-%d')}"
+
+
+async def _from_index(
+    ctx: Context,
+    state: AppState,
+    org: str,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    contact_id: str | None,
+    folder: str | None,
+    channel: str | None,
+    unread_only: bool,
+    awaiting_only: bool,
+    sort: str,
+    limit: int,
+    offset: int,
+    detailed: bool,
+) -> CallToolResult:
+    """The listing answered from the inbox index: complete (no scan bound) and able to filter on what
+    the API cannot (channel, awaiting our reply), with coverage said in the header."""
+    idx = state.index(org)
+    coverage, organization = await gather(
+        lambda: idx.ensure_fresh(
+            start, budget_s=INDEX_BUDGET_S, progress=index_progress(ctx, 1, "updating the inbox index")
+        ),
+        lambda: org_ref(state, org),
+    )
+    current = datetime.now(UTC)
+    lo = start or (current - timedelta(days=state.settings.index_days))
+    hi = end or current
+    # Unread leaves spam out (SPEC 2), as inbox_overview's counts do, unless spam is asked for by name.
+    skip_spam = unread_only and not folder
+    rows, total = index.conversations(
+        idx.store,
+        org,
+        start=lo,
+        end=hi,
+        channel=channel,
+        folder=index.folder_key(folder) if folder else None,
+        unread_only=unread_only,
+        awaiting_only=awaiting_only,
+        contact_id=contact_id,
+        sort="longest_waiting" if sort == "longest_waiting" else "recent",
+        limit=None if skip_spam else limit,
+        offset=0 if skip_spam else offset,
+    )
+    if skip_spam:
+        kept_rows = [r for r in rows if index.folder_key(r.folder or "") != "spam"]
+        rows, total = kept_rows[offset : offset + limit], len(kept_rows)
+    names = await row_contact_names(state, org, rows)
+    views = [row_view(r, names.get(r.contact_id or ""), detailed=detailed) for r in rows]
+
+    filters = [
+        f"{channel} only" if channel else None,
+        "awaiting our reply" if awaiting_only else None,
+        f"folder {index.folder_key(folder)}" if folder else None,
+        ("unread only" + (", spam left out" if skip_spam else "")) if unread_only else None,
+        f"contact {views[0].contact_name or contact_id}" if contact_id and views else None,
+        f"contact {contact_id}" if contact_id and not views else None,
+        _active_text(lo, hi),
+    ]
+    scope = ", ".join(f for f in filters if f)
+    order = "longest wait first" if sort == "longest_waiting" else "most recent activity first"
+
+    def header(kept: int) -> str:
+        return "\n".join(
+            [
+                f"Conversations in {organization.name} — {kept} shown of {total} ({offset + 1 if kept else offset}"
+                f"–{offset + kept}), {order} ({scope})",
+                f"({coverage.describe(current)})",
+            ]
+        )
+
+    def next_token(kept: int) -> str | None:
+        return f"{INDEX_CURSOR}{offset + kept}" if offset + kept < total else None
+
+    def footer(kept: int) -> list[str]:
+        lines = []
+        if nxt := next_token(kept):
+            lines.append(
+                f'next cursor: {nxt} (more: list_conversations(..., cursor="{nxt}") with the same filters)'
+            )
+        if not views:
+            lines.append("No conversations match.")
+        return lines + next_steps(state.available(_suggest(views[:kept])))
+
+    lines = [records.conversation_line(v, detailed=detailed) for v in views]
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: ConversationsOut(
+            organization=organization,
+            conversations=views[:kept],
+            window=Window(start_date=iso(lo), end_date=iso(hi)),
+            total=total,
+            coverage=coverage.describe(current),
+            coverage_complete=coverage.complete,
+            next_cursor=next_token(kept),
             suggested_calls=state.available(_suggest(views[:kept])),
         ),
         total=len(views),

@@ -18,13 +18,13 @@ from hyperrep_mcp.server.tools.common import DateWindow, EndDate, OrganizationId
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
     IndexCoverage,
-    Period,
     coverage_line,
     coverage_view,
     fresh_index,
     resolve_window,
     window_text,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 
 class FirstReplyFigures(View):
@@ -84,7 +84,12 @@ async def get_response_times(
     org = await state.org_id(organization_id)
     index = state.index(org)
     window, before = resolve_window(
-        period, start_date, end_date, default="last_30_days", reach_start=index.reach_start()
+        period,
+        start_date,
+        end_date,
+        default="last_30_days",
+        reach_start=index.reach_start(),
+        zone=state.settings.zone,
     )
     earliest = before.start if compare_to_previous else window.start
     coverage = await fresh_index(ctx, index, earliest)

@@ -1,14 +1,14 @@
 """What the tools answering from the inbox index share: argument types, windows, coverage, progress.
 
-`resolve_window` reads `period` names in UTC for now; the shared period parser (HYPERREP_TIMEZONE,
-server/tools/common.py) replaces `period_window` when it lands, with the same signature.
+`resolve_window` reads `period` names and bare dates in HYPERREP_TIMEZONE with the shared period
+arithmetic (server/tools/periods.py), as every other windowed tool does.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -19,27 +19,11 @@ from hyperrep_mcp.render.views import View
 from hyperrep_mcp.server.cursor import InvalidToolCursor
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.tools.common import DateWindow, listing_dates, now
+from hyperrep_mcp.server.tools.periods import period_window
 
 # How long a call waits for the index to catch up before answering from what it has.
 SYNC_BUDGET_S = 20.0
 
-PeriodName = Literal[
-    "today",
-    "yesterday",
-    "this_week",
-    "last_week",
-    "this_month",
-    "last_month",
-    "this_quarter",
-    "last_quarter",
-    "last_7_days",
-    "last_30_days",
-    "last_90_days",
-]
-Period = Annotated[
-    PeriodName | None,
-    Field(description="A named window instead of start_date/end_date, e.g. this_month, last_7_days"),
-]
 Channel = Annotated[
     Literal["email", "text"] | None, Field(description="Only this channel: email or text (SMS)")
 ]
@@ -49,56 +33,12 @@ Direction = Annotated[
 ]
 
 
-def _day(d: datetime) -> datetime:
-    return datetime.combine(d.date(), time.min, tzinfo=UTC)
-
-
-def _end_of(day_start: datetime) -> datetime:
-    return day_start - timedelta(seconds=1)
-
-
-def _month_start(d: datetime, back: int = 0) -> datetime:
-    month = d.month - 1 - back
-    return datetime(d.year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
-
-
-def _quarter_start(d: datetime, back: int = 0) -> datetime:
-    return _month_start(datetime(d.year, (d.month - 1) // 3 * 3 + 1, 1, tzinfo=UTC), 3 * back)
-
-
-def period_window(period: str, current: datetime) -> tuple[DateWindow, DateWindow]:
-    """The named period and the previous period of the same kind (for compare_to_previous)."""
-    today = _day(current)
-    if period == "today":
-        return DateWindow(today, current), DateWindow(today - timedelta(days=1), _end_of(today))
-    if period == "yesterday":
-        y = today - timedelta(days=1)
-        return DateWindow(y, _end_of(today)), DateWindow(y - timedelta(days=1), _end_of(y))
-    if period in ("this_week", "last_week"):
-        monday = today - timedelta(days=today.weekday())
-        this = DateWindow(monday, current)
-        last = DateWindow(monday - timedelta(days=7), _end_of(monday))
-        before = DateWindow(monday - timedelta(days=14), _end_of(monday - timedelta(days=7)))
-        return (this, last) if period == "this_week" else (last, before)
-    if period in ("this_month", "last_month"):
-        first = _month_start(current)
-        this = DateWindow(first, current)
-        last = DateWindow(_month_start(current, 1), _end_of(first))
-        before = DateWindow(_month_start(current, 2), _end_of(_month_start(current, 1)))
-        return (this, last) if period == "this_month" else (last, before)
-    if period in ("this_quarter", "last_quarter"):
-        first = _quarter_start(current)
-        this = DateWindow(first, current)
-        last = DateWindow(_quarter_start(current, 1), _end_of(first))
-        before = DateWindow(_quarter_start(current, 2), _end_of(_quarter_start(current, 1)))
-        return (this, last) if period == "this_quarter" else (last, before)
-    days = {"last_7_days": 7, "last_30_days": 30, "last_90_days": 90}.get(period)
-    if days is None:
-        raise ToolInputError(
-            f"period {period!r} is unknown. Use one of: {', '.join(PeriodName.__args__)}."  # type: ignore[attr-defined]
-        )
-    window = DateWindow(current - timedelta(days=days), current)
-    return window, DateWindow(window.start - timedelta(days=days), window.start)
+def _named(period: str, current: datetime, zone: tzinfo) -> tuple[DateWindow, DateWindow]:
+    """The named period (a this_* period cut at now) and the previous period of the same kind."""
+    window = period_window(period, current, zone)
+    if window.end > current:
+        window = DateWindow(window.start, current, window.period, zone)
+    return window, window.previous()
 
 
 def resolve_window(
@@ -108,10 +48,12 @@ def resolve_window(
     *,
     default: str | None,
     reach_start: datetime,
+    zone: tzinfo = UTC,
 ) -> tuple[DateWindow, DateWindow]:
     """The window a call asks about and the one before it (same kind), validated before any request.
 
-    `default`: the period used when nothing is given; None means the index's whole reach.
+    `default`: the period used when nothing is given; None means the index's whole reach. Period
+    names and bare dates are read in `zone` (HYPERREP_TIMEZONE).
     """
     if period is not None and (start_date or end_date):
         raise ToolInputError(
@@ -120,19 +62,19 @@ def resolve_window(
         )
     current = now()
     if period is not None:
-        return period_window(period, current)
-    start, end = listing_dates(start_date, end_date)
+        return _named(period, current, zone)
+    start, end = listing_dates(start_date, end_date, zone=zone)
     if start is None and end is None:
         if default is not None:
-            return period_window(default, current)
-        window = DateWindow(reach_start, current)
+            return _named(default, current, zone)
+        window = DateWindow(reach_start, current, None, zone)
         return window, window.previous()
     end = end or current
     if start is None:
-        start = reach_start if default is None else period_window(default, end)[0].start
+        start = reach_start if default is None else period_window(default, end, zone).start
         if start > end:
             start = end - timedelta(days=30)
-    window = DateWindow(start, end)
+    window = DateWindow(start, end, None, zone)
     return window, window.previous()
 
 

@@ -46,8 +46,8 @@ async def list_message_drafts(
     response drafts instead (list_response_drafts). Dates filter on creation. Example: list_message_drafts().
     """
     state = app(ctx)
+    start, end = listing_dates(start_date, end_date, zone=state.settings.zone)
     org = await state.org_id(organization_id)
-    start, end = listing_dates(start_date, end_date)
     detailed = response_format == "detailed"
 
     async def fetch(api_cursor: str | None, size: int):

@@ -23,6 +23,7 @@ from hyperrep_mcp.server.tools.common import (
     listing_dates,
     records_listing,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 EXAMPLE: dict = {"start_date": "2026-11-01"}
 
@@ -32,6 +33,7 @@ async def list_sales(
     ctx: Context,
     start_date: StartDate = None,
     end_date: EndDate = None,
+    period: Period = None,
     limit: Limit = 25,
     cursor: Cursor = None,
     response_format: ResponseFormat = "concise",
@@ -43,8 +45,8 @@ async def list_sales(
     Example: list_sales(start_date="2026-11-01").
     """
     state = app(ctx)
+    start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)
     org = await state.org_id(organization_id)
-    start, end = listing_dates(start_date, end_date)
     span = f"{start:%Y-%m-%d}" if start else "…", f"{end:%Y-%m-%d}" if end else "now"
     try:
         return await records_listing(

@@ -14,12 +14,20 @@ from hyperrep_mcp.render.layout import call, fit, iso_z, join_fields, next_steps
 from hyperrep_mcp.render.views import OrgRef, View, Window
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError, tool_result
-from hyperrep_mcp.server.tools.common import Cursor, EndDate, Limit, OrganizationId, StartDate, app, org_ref
+from hyperrep_mcp.server.tools.common import (
+    Cursor,
+    EndDate,
+    Limit,
+    OrganizationId,
+    StartDate,
+    app,
+    id_field,
+    org_ref,
+)
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
     Direction,
     IndexCoverage,
-    Period,
     coverage_line,
     coverage_view,
     cursor_offset,
@@ -28,6 +36,7 @@ from hyperrep_mcp.server.tools.index_common import (
     resolve_window,
     window_text,
 )
+from hyperrep_mcp.server.tools.periods import Period
 
 
 class MessageHit(View):
@@ -76,9 +85,7 @@ async def search_messages(
     period: Period = None,
     direction: Direction = None,
     channel: Channel = None,
-    contact_id: Annotated[
-        str | None, Field(max_length=500, description="Only this contact's conversations")
-    ] = None,
+    contact_id: Annotated[str | None, id_field("Only this contact's conversations", required=False)] = None,
     limit: Limit = 25,
     cursor: Cursor = None,
     organization_id: OrganizationId = None,
@@ -100,7 +107,9 @@ async def search_messages(
     offset = cursor_offset(cursor)
     org = await state.org_id(organization_id)
     index = state.index(org)
-    window, _ = resolve_window(period, start_date, end_date, default=None, reach_start=index.reach_start())
+    window, _ = resolve_window(
+        period, start_date, end_date, default=None, reach_start=index.reach_start(), zone=state.settings.zone
+    )
 
     coverage = await fresh_index(ctx, index, window.start)
     organization = await org_ref(state, org)

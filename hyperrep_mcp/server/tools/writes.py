@@ -29,7 +29,7 @@ from hyperrep_mcp.api.errors import (
     OutcomeUnknownError,
     UnreachableError,
 )
-from hyperrep_mcp.api.models import DraftReceipt, MessageDraft, ResponseDraft
+from hyperrep_mcp.api.models import Contact, DraftReceipt, MessageDraft, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.text import clip, message_text
@@ -51,7 +51,7 @@ from hyperrep_mcp.server.confirm import Confirmation, ConfirmDelete, ConfirmSend
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError, tool_result
 from hyperrep_mcp.server.state import AppState
-from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, id_field, org_ref
+from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, id_field, org_ref, walk
 
 EmailList = Annotated[
     list[Annotated[str, Field(max_length=320)]] | None, Field(description="Email addresses", max_length=20)
@@ -230,13 +230,18 @@ async def create_contact(
         list[CustomField] | None,
         Field(description='Extra fields, e.g. [{"name": "notes", "value": "Prefers SMS"}]'),
     ] = None,
+    allow_duplicate: Annotated[
+        bool,
+        Field(description="Create it even when a contact with the same email or phone already exists"),
+    ] = False,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ContactCreatedOut]:
     """Add a contact (a customer or lead) to the organization: at least one of name, email or phone.
 
     Use it when someone new should be in HyperRep before you draft to them; look them up with
-    list_contacts first to avoid a duplicate. Emails are validated and phones normalised before
-    anything is sent. Example: create_contact(name="Hal Jordan", email="hal@example.com").
+    list_contacts first. A contact with the same email (any case) or phone (any format) is refused with
+    its name and contact_id unless allow_duplicate=true. Emails are validated and phones normalised
+    before anything is sent. Example: create_contact(name="Hal Jordan", email="hal@example.com").
     """
     state = app(ctx)
     payload = contact_payload(name, email, phone_number, company_id, company_role, custom_fields)
@@ -248,6 +253,13 @@ async def create_contact(
             state,
             earlier,
             "This contact was created a moment ago with the same details; returning it (no duplicate).",
+        )
+    if not allow_duplicate and (twin := await existing_contact(state, org, payload)) is not None:
+        what = "email" if _same_email(twin, payload) else "phone number"
+        raise ToolInputError(
+            f"A contact with this {what} already exists: {records.contact_name(records.contact_view(twin))} "
+            f"(contact_id={twin.contact_id}); nothing was created. Use it (get_contact(contact_id="
+            f'"{twin.contact_id}")), or call create_contact again with allow_duplicate=true for a second one.'
         )
     started = _now()
     notes: list[str] = []
@@ -284,6 +296,44 @@ async def create_contact(
     )
     state.recent_writes.put(key, out)
     return tool_result(out, render(out, budget=state.settings.max_output_chars))
+
+
+DUPLICATE_SCAN_LIMIT = 5000
+
+
+def _same_email(contact: Contact, payload: dict[str, Any]) -> bool:
+    return (
+        bool(payload.get("email")) and (contact.email or "").strip().casefold() == payload["email"].casefold()
+    )
+
+
+def _same_phone(contact: Contact, payload: dict[str, Any]) -> bool:
+    if not (payload.get("phone_number") and contact.phone_number):
+        return False
+    try:  # stored numbers come in every format: compare them normalised like the new one
+        return validation.phone(contact.phone_number, "phone_number") == payload["phone_number"]
+    except ToolInputError:
+        return False
+
+
+async def existing_contact(state: AppState, org: str, payload: dict[str, Any]) -> Contact | None:
+    """A contact already there with the new one's email (any case) or normalised phone. The API has no
+    contact search, so this scans the list (bounded; 100 per page)."""
+    if not (payload.get("email") or payload.get("phone_number")):
+        return None
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_contacts(org, limit=size, cursor=api_cursor)
+
+    found = await walk(
+        fetch,
+        None,
+        limit=1,
+        page_size=100,
+        match=lambda c: _same_email(c, payload) or _same_phone(c, payload),
+        max_scan=DUPLICATE_SCAN_LIMIT,
+    )
+    return found.items[0] if found.items else None
 
 
 def _again(state: AppState, earlier: WriteOut, note: str) -> CallToolResult:

@@ -1,0 +1,141 @@
+"""`period` on the windowed tools, read in HYPERREP_TIMEZONE, through real MCP sessions against the
+sandbox: the windows asked upstream are the calendar ones, and bad input is refused before any request."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from mcp import Client
+
+from hyperrep_mcp.sandbox import SandboxConfig, create_app
+from hyperrep_mcp.sandbox.dataset import response_rate
+from tests.support import RunningSandbox, UvicornThread, connect, text_of
+
+pytestmark = pytest.mark.anyio
+ZONE = "America/New_York"
+NY = ZoneInfo(ZONE)
+WINDOWED = ["inbox_overview", "list_conversations", "get_response_rate", "list_sales"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    app = create_app(SandboxConfig())
+    with UvicornThread(app) as server:
+        yield RunningSandbox(server.url, app.state.sandbox)
+
+
+@pytest.fixture
+async def client(sandbox: RunningSandbox) -> AsyncIterator[Client]:
+    async with connect(sandbox, timezone=ZONE) as c:
+        yield c
+
+
+def parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def ny_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=NY).astimezone(UTC)
+
+
+async def test_this_month_against_the_whole_of_last_month(client: Client, sandbox: RunningSandbox):
+    before = len(sandbox.sandbox.requests)
+    result = await client.call_tool(
+        "get_response_rate", {"period": "this_month", "compare_to_previous": True}
+    )
+    assert not result.is_error, text_of(result)
+    cur, prev = result.structured_content["current"], result.structured_content["previous"]
+
+    today = datetime.now(NY).date()
+    first = today.replace(day=1)
+    prev_first = (first - timedelta(days=1)).replace(day=1)
+    assert parse(cur["window"]["start_date"]) == ny_midnight(first)
+    assert abs(parse(cur["window"]["end_date"]) - datetime.now(UTC)) < timedelta(minutes=1)
+    assert parse(prev["window"]["start_date"]) == ny_midnight(prev_first)
+    assert parse(prev["window"]["end_date"]) == ny_midnight(first) - timedelta(seconds=1)
+
+    org = sandbox.sandbox.data.org(sandbox.org)
+    for fig in (cur, prev):
+        truth = response_rate(org, parse(fig["window"]["start_date"]), parse(fig["window"]["end_date"]))
+        assert (fig["received"], fig["responded"]) == (
+            truth["numConversationsReceived"],
+            truth["numConversationsRespondedTo"],
+        )
+    asked = {
+        (r.query["start_date"], r.query["end_date"])
+        for r in sandbox.sandbox.requests[before:]
+        if r.path.endswith("/response-rate")
+    }
+    assert asked == {(f["window"]["start_date"], f["window"]["end_date"]) for f in (cur, prev)}
+
+
+async def test_list_conversations_yesterday_asks_for_the_local_day(client: Client, sandbox: RunningSandbox):
+    before = len(sandbox.sandbox.requests)
+    result = await client.call_tool("list_conversations", {"period": "yesterday", "limit": 5})
+    assert not result.is_error, text_of(result)
+    yesterday = datetime.now(NY).date() - timedelta(days=1)
+    listing = [r for r in sandbox.sandbox.requests[before:] if r.path.endswith("/conversations")]
+    assert listing
+    assert {(parse(r.query["start_date"]), parse(r.query["end_date"])) for r in listing} == {
+        (ny_midnight(yesterday), ny_midnight(yesterday + timedelta(days=1)) - timedelta(seconds=1))
+    }
+
+
+async def test_bare_dates_are_read_in_the_zone(client: Client, sandbox: RunningSandbox):
+    before = len(sandbox.sandbox.requests)
+    result = await client.call_tool("list_sales", {"start_date": "2026-11-02", "end_date": "2026-11-02"})
+    assert not result.is_error or "not available" in text_of(result), text_of(result)
+    sales = [r for r in sandbox.sandbox.requests[before:] if r.path.endswith("/sales")]
+    assert sales
+    assert parse(sales[0].query["start_date"]) == datetime(2026, 11, 2, 5, tzinfo=UTC)  # EST: UTC-5
+    assert parse(sales[0].query["end_date"]) == datetime(2026, 11, 3, 4, 59, 59, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("tool", WINDOWED)
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ({"period": "fortnight"}, "period"),
+        ({"period": "this_month", "start_date": "2026-11-01"}, "period='this_month' cannot be combined"),
+        ({"period": "last_week", "end_date": "2026-11-01"}, "period='last_week' cannot be combined"),
+    ],
+)
+async def test_bad_periods_are_refused_before_any_request(
+    client: Client, sandbox: RunningSandbox, tool: str, args: dict[str, Any], says: str
+):
+    await client.call_tool("list_organizations", {})  # the organization is known: nothing else is needed
+    before = len(sandbox.sandbox.requests)
+    result = await client.call_tool(tool, args)
+    assert result.is_error
+    assert says in text_of(result), text_of(result)
+    assert "Traceback" not in text_of(result)
+    assert sandbox.sandbox.requests[before:] == []
+
+
+async def test_index_tools_read_periods_in_the_zone(client: Client):
+    """search_messages and get_response_times (answered from the inbox index) read periods as the
+    other windowed tools do: calendar days and months in HYPERREP_TIMEZONE, not in UTC."""
+    today = datetime.now(NY).date()
+    first = today.replace(day=1)
+    prev_first = (first - timedelta(days=1)).replace(day=1)
+
+    times = await client.call_tool(
+        "get_response_times", {"period": "last_month", "compare_to_previous": True}
+    )
+    assert not times.is_error, text_of(times)
+    cur, prev = times.structured_content["current"]["window"], times.structured_content["previous"]["window"]
+    assert parse(cur["start_date"]) == ny_midnight(prev_first)
+    assert parse(cur["end_date"]) == ny_midnight(first) - timedelta(seconds=1)
+    assert parse(prev["end_date"]) == ny_midnight(prev_first) - timedelta(seconds=1)
+    assert parse(prev["start_date"]) == ny_midnight((prev_first - timedelta(days=1)).replace(day=1))
+
+    found = await client.call_tool("search_messages", {"query": "roof", "period": "yesterday"})
+    assert not found.is_error, text_of(found)
+    window = found.structured_content["window"]
+    yesterday = today - timedelta(days=1)
+    assert parse(window["start_date"]) == ny_midnight(yesterday)
+    assert parse(window["end_date"]) == ny_midnight(today) - timedelta(seconds=1)

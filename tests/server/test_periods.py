@@ -1,0 +1,174 @@
+"""Named periods (SPEC section 2): the pure resolver, property-tested against calendar facts computed
+independently (wall-clock fields in the zone), and the input errors the tools give for them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hyperrep_mcp.server.results import ToolInputError
+from hyperrep_mcp.server.tools.common import date_range, listing_dates, parse_date
+from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, period_window, previous_window
+
+ZONES = [
+    UTC,
+    ZoneInfo("Europe/Berlin"),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Pacific/Auckland"),
+    ZoneInfo("Asia/Kolkata"),
+    ZoneInfo("America/Santiago"),  # DST changes at midnight: a day that starts at 01:00
+    ZoneInfo("Pacific/Chatham"),  # +12:45
+]
+zones = st.sampled_from(ZONES)
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
+).map(lambda d: d.replace(microsecond=0))
+calendar = [p for p in PERIODS if not p.endswith("_days")]
+SECOND = timedelta(seconds=1)
+
+
+def local(moment: datetime, zone) -> datetime:
+    return moment.astimezone(zone)
+
+
+def unit_key(name: str, moment: datetime, zone) -> tuple:
+    """Which calendar unit a moment falls in, from its wall-clock fields alone."""
+    d = local(moment, zone).date()
+    if "week" in name:
+        return tuple(d.isocalendar())[:2]
+    if "month" in name:
+        return (d.year, d.month)
+    if "quarter" in name:
+        return (d.year, (d.month - 1) // 3)
+    return (d.year, d.month, d.day)
+
+
+def step_back(name: str, key: tuple) -> tuple:
+    if "week" in name:
+        year, week = key
+        back = datetime.fromisocalendar(year, week, 1) - timedelta(days=7)
+        return tuple(back.isocalendar())[:2]
+    if "month" in name:
+        year, month = key
+        return (year - 1, 12) if month == 1 else (year, month - 1)
+    if "quarter" in name:
+        year, q = key
+        return (year - 1, 3) if q == 0 else (year, q - 1)
+    year, month, day = key
+    back = datetime(year, month, day) - timedelta(days=1)
+    return (back.year, back.month, back.day)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(calendar), now=moments, zone=zones)
+def test_calendar_periods_are_whole_units_in_the_zone(name: str, now: datetime, zone) -> None:
+    w = period_window(name, now, zone)
+    assert w.start.tzinfo is not None and w.end.tzinfo is not None
+    assert w.start < w.end
+    # All of it in one unit, and the seconds just outside belong to other units.
+    key = unit_key(name, w.start, zone)
+    assert unit_key(name, w.end, zone) == key
+    assert unit_key(name, w.start - SECOND, zone) != key
+    assert unit_key(name, w.end + SECOND, zone) != key
+    current = unit_key(name, now, zone)
+    if name == "today" or name.startswith("this_"):
+        assert key == current and w.start <= now <= w.end
+    else:
+        assert key == step_back(name, current) and w.end < now
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(calendar), now=moments, zone=zones)
+def test_previous_is_the_previous_unit_of_the_same_kind(name: str, now: datetime, zone) -> None:
+    w = period_window(name, now, zone)
+    prev = previous_window(w)
+    assert prev.end == w.start - SECOND  # adjacent, no gap, no overlap
+    assert unit_key(name, prev.start, zone) == step_back(name, unit_key(name, w.start, zone))
+    assert unit_key(name, prev.end, zone) == unit_key(name, prev.start, zone)
+    assert unit_key(name, prev.start - SECOND, zone) != unit_key(name, prev.start, zone)
+    assert prev.period == name
+
+
+@settings(max_examples=100, deadline=None)
+@given(now=moments, zone=zones, name=st.sampled_from(["last_7_days", "last_30_days", "last_90_days"]))
+def test_rolling_periods_end_now_and_compare_with_equal_windows(now: datetime, zone, name: str) -> None:
+    days = int(name.split("_")[1])
+    w = period_window(name, now, zone)
+    assert (w.start, w.end) == (now - timedelta(days=days), now)
+    prev = previous_window(w)
+    assert prev.length == w.length and prev.end == w.start
+
+
+def test_this_month_compares_with_the_whole_of_last_month_not_an_equal_window() -> None:
+    now = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
+    w = period_window("this_month", now, UTC)
+    assert w.start == datetime(2026, 3, 1, tzinfo=UTC)
+    prev = previous_window(DateWindow(w.start, now, w.period, UTC))  # past-only: cut to now
+    assert (prev.start, prev.end) == (
+        datetime(2026, 2, 1, tzinfo=UTC),
+        datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
+    )
+
+
+def test_periods_are_read_in_the_zone() -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    # 23:30 UTC on 31 Jan is already 1 Feb in Berlin.
+    now = datetime(2026, 1, 31, 23, 30, tzinfo=UTC)
+    assert period_window("this_month", now, berlin).start == datetime(2026, 1, 31, 23, 0, tzinfo=UTC)
+    assert period_window("this_month", now, UTC).start == datetime(2026, 1, 1, tzinfo=UTC)
+    y = period_window("yesterday", now, berlin)
+    assert (y.start, y.end) == (
+        datetime(2026, 1, 30, 23, 0, tzinfo=UTC),
+        datetime(2026, 1, 31, 22, 59, 59, tzinfo=UTC),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    day=st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2040, 1, 1).date()),
+    zone=zones,
+)
+def test_bare_dates_are_whole_local_days(day, zone) -> None:
+    start = parse_date(day.isoformat(), field_name="start_date", zone=zone)
+    end = parse_date(day.isoformat(), field_name="end_date", end=True, zone=zone)
+    assert local(start, zone).date() == day and local(start - SECOND, zone).date() < day
+    assert local(end, zone).date() == day and local(end + SECOND, zone).date() > day
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    first=st.dates(min_value=datetime(2001, 1, 1).date(), max_value=datetime(2039, 1, 1).date()),
+    days=st.integers(1, 400),
+    zone=zones,
+)
+def test_explicit_whole_days_compare_with_as_many_whole_days_before(first, days, zone) -> None:
+    last = first + timedelta(days=days - 1)
+    w = DateWindow(
+        parse_date(first.isoformat(), field_name="s", zone=zone),
+        parse_date(last.isoformat(), field_name="e", end=True, zone=zone),
+        None,
+        zone,
+    )
+    prev = previous_window(w)
+    assert prev.end == w.start - SECOND
+    assert local(prev.start, zone).date() == first - timedelta(days=days)
+    assert local(prev.start - SECOND, zone).date() < local(prev.start, zone).date()
+
+
+@pytest.mark.parametrize("dates", [("2026-11-01", None), (None, "2026-11-30"), ("2026-11-01", "2026-11-30")])
+def test_period_with_dates_is_an_error_naming_period(dates) -> None:
+    with pytest.raises(ToolInputError, match="period='this_month' cannot be combined with"):
+        listing_dates(*dates, period="this_month")
+    with pytest.raises(ToolInputError, match="period='this_month'"):
+        date_range(*dates, default_days=7, period="this_month")
+
+
+def test_defaults_are_the_rolling_periods() -> None:
+    w = date_range(None, None, default_days=7, past_only=True)
+    assert w.period == "last_7_days" and w.length == timedelta(days=7)
+    w = date_range(None, None, default_days=30, past_only=True, period="this_month")
+    assert w.period == "this_month" and w.end <= datetime.now(UTC)
