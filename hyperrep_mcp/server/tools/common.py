@@ -15,13 +15,14 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from hyperrep_mcp import index
+from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page, Record
-from hyperrep_mcp.index import ConversationRow
+from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page, Record, ResponseRate
+from hyperrep_mcp.index import ConversationRow, Progress
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit
 from hyperrep_mcp.render.text import one_line
-from hyperrep_mcp.render.views import OrgRef, RecordsOut
+from hyperrep_mcp.render.views import OrgRef, RateFigures, RecordsOut, Window
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
@@ -445,3 +446,46 @@ def moved_or_missing(
         f"No {kind} draft with that ID in this organization: it may have been deleted or sent. "
         f"{listing} shows the drafts that exist."
     )
+
+
+# --- response rates and the index's progress (the rate and index tools) -------------------------
+
+
+def rate_figures(window: DateWindow, rate: ResponseRate) -> RateFigures:
+    percent = None
+    if rate.received:
+        value = rate.rate if rate.rate is not None else rate.responded / rate.received
+        percent = round(value * 100 if value <= 1 else value, 1)  # tolerate an API that sends percent
+    return RateFigures(
+        window=Window(start_date=iso(window.start), end_date=iso(window.end)),
+        received=rate.received,
+        responded=rate.responded,
+        rate_percent=percent,
+    )
+
+
+def window_text(w: Window) -> str:
+    def short(value: str) -> str:
+        return value[:10] if value[11:19] in ("00:00:00", "23:59:59") else value[:16].replace("T", " ") + "Z"
+
+    return f"{short(w.start_date)} → {short(w.end_date)}"
+
+
+def rate_line(f: RateFigures) -> str:
+    if f.rate_percent is None:
+        return "no conversations received, so no rate"
+    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered)"
+
+
+def index_progress(ctx: Context, total: int, message: str) -> Progress:
+    """The index's sync progress as this call's first step (0 -> 1 of `total`), increasing only."""
+    last = 0.0
+
+    async def report(done: float, of: float | None, detail: str) -> None:
+        nonlocal last
+        value = min(0.99, done / of) if of else last
+        if value > last:
+            last = value
+            await ctx.report_progress(value, total=total, message=f"{message}: {detail}")
+
+    return report
