@@ -38,6 +38,13 @@ def example_of(spec: ToolSpec) -> dict[str, Any]:
     return module_of(spec).EXAMPLE
 
 
+def read_examples() -> list[tuple[str, dict[str, Any]]]:
+    """One call of every read tool in ALL_TOOLS, with its EXAMPLE: what tests that must cover "every
+    read tool" iterate over, on a sandbox generated at PINNED (the data is seeded, but response drafts
+    sit on conversations recently active at the sandbox's anchor, so their IDs hold at PINNED only)."""
+    return [(spec.name, dict(example_of(spec))) for spec in ALL_TOOLS if not spec.writes]
+
+
 async def example_text(
     sb: RunningSandbox,
     spec: ToolSpec,
