@@ -26,6 +26,7 @@ from hyperrep_mcp.server.tools.common import (
     explain_not_found,
     id_field,
     latest_message,
+    now,
     org_ref,
 )
 
@@ -98,7 +99,10 @@ async def get_contact(
 
     header = f"Contact in {organization.name}: {records.contact_line(view)[2:]}"
     # Every conversation here is this contact's: their name on each line would only repeat it.
-    items = [records.conversation_line(v, with_contact=False, detailed=detailed) for v in conv_views]
+    current = now()
+    items = [
+        records.conversation_line(v, with_contact=False, detailed=detailed, now=current) for v in conv_views
+    ]
     if include_conversations:
         items.insert(
             0,

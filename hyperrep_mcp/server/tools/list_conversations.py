@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -15,7 +17,7 @@ from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import Conversation, Message
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
-from hyperrep_mcp.render.views import ConversationsOut, ConversationView, Window
+from hyperrep_mcp.render.views import ConversationsOut, ConversationView, OrgRef, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError, fitted_result
@@ -261,48 +263,19 @@ async def list_conversations(
     if start or end:
         filters.append(_active_text(start, end))
     scope = ", ".join(f for f in filters if f)
-    scanned = (
-        f"; scanned {found.scanned} conversations{'' if found.complete else ', more remain'}"
-        if filtered
-        else ""
+    listed = Listed(
+        organization=organization,
+        views=views,
+        scope=scope,
+        detailed=detailed,
+        now=now(),
+        next_cursor=found.next_cursor,
+        available=state.available,
+        window=Window(start_date=iso(start), end_date=iso(end)) if start and end else None,
+        scanned=found.scanned if filtered else None,
+        scan_complete=found.complete,
     )
-
-    def header(kept: int) -> str:
-        where = f" ({scope})" if scope else ""
-        return (
-            f"Conversations in {organization.name} — {kept} shown, most recent activity first{where}{scanned}"
-        )
-
-    def footer(kept: int) -> list[str]:
-        lines = []
-        nxt = found.next_cursor(kept)
-        if nxt:
-            lines.append(
-                f'next cursor: {nxt} (more: list_conversations(..., cursor="{nxt}") with the same filters)'
-            )
-        if not views:
-            lines.append(
-                "No conversations match."
-                + ("" if found.complete else " The scan stopped at its bound: continue with the cursor.")
-            )
-        return lines + next_steps(state.available(_suggest(views[:kept])))
-
-    lines = [records.conversation_line(v, detailed=detailed) for v in views]
-    return fitted_result(
-        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
-        lambda kept: ConversationsOut(
-            organization=organization,
-            conversations=views[:kept],
-            window=Window(start_date=iso(start), end_date=iso(end)) if start and end else None,
-            scanned=found.scanned if filtered else None,
-            scan_complete=found.complete if filtered else None,
-            next_cursor=found.next_cursor(kept),
-            suggested_calls=state.available(_suggest(views[:kept])),
-        ),
-        total=len(views),
-        list_name="conversations",
-        budget=state.settings.max_output_chars,
-    )
+    return shown(listed, budget=state.settings.max_output_chars)
 
 
 def _active_text(start: datetime | None, end: datetime | None) -> str:
@@ -372,46 +345,100 @@ async def _from_index(
         _active_text(lo, hi),
     ]
     scope = ", ".join(f for f in filters if f)
-    order = "longest wait first" if sort == "longest_waiting" else "most recent activity first"
+    listed = Listed(
+        organization=organization,
+        views=views,
+        scope=scope,
+        detailed=detailed,
+        now=current,
+        next_cursor=lambda kept: f"{INDEX_CURSOR}{offset + kept}" if offset + kept < total else None,
+        available=state.available,
+        window=Window(start_date=iso(lo), end_date=iso(hi)),
+        total=total,
+        offset=offset,
+        order="longest wait first" if sort == "longest_waiting" else "most recent activity first",
+        coverage=coverage.describe(current),
+        coverage_complete=coverage.complete,
+    )
+    return shown(listed, budget=state.settings.max_output_chars)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """What a listing found, before any text: the input of `shown`. From the API: `scanned` says how
+    far a filtered scan got; from the inbox index: `total`, `offset`, `order` and `coverage` are set."""
+
+    organization: OrgRef
+    views: list[ConversationView]
+    scope: str  # the filters that applied, in words
+    detailed: bool
+    now: datetime  # what waits are measured to
+    next_cursor: Callable[[int], str | None]
+    available: Callable[[Iterable[str]], list[str]]  # the suggested calls this server serves
+    window: Window | None = None
+    scanned: int | None = None  # a filtered scan of the API's listing
+    scan_complete: bool = True
+    total: int | None = None  # an answer from the index: how many match in all
+    offset: int = 0
+    order: str = "most recent activity first"
+    coverage: str | None = None
+    coverage_complete: bool | None = None
+
+
+def shown(f: Listed, *, budget: int) -> CallToolResult:
+    """The whole result: a header with the filters (and how far a scan got, or what the index
+    covered), one line per conversation, the cursor that continues; text and structured output cut
+    alike."""
+    views, organization = f.views, f.organization
 
     def header(kept: int) -> str:
+        if f.total is None:
+            where = f" ({f.scope})" if f.scope else ""
+            scanned = (
+                f"; scanned {f.scanned} conversations{'' if f.scan_complete else ', more remain'}"
+                if f.scanned is not None
+                else ""
+            )
+            return f"Conversations in {organization.name} — {kept} shown, {f.order}{where}{scanned}"
         return "\n".join(
             [
-                f"Conversations in {organization.name} — {kept} shown of {total} ({offset + 1 if kept else offset}"
-                f"–{offset + kept}), {order} ({scope})",
-                f"({coverage.describe(current)})",
+                f"Conversations in {organization.name} — {kept} shown of {f.total} ({f.offset + 1 if kept else f.offset}"
+                f"–{f.offset + kept}), {f.order} ({f.scope})",
+                f"({f.coverage})",
             ]
         )
 
-    def next_token(kept: int) -> str | None:
-        return f"{INDEX_CURSOR}{offset + kept}" if offset + kept < total else None
-
     def footer(kept: int) -> list[str]:
         lines = []
-        if nxt := next_token(kept):
+        if nxt := f.next_cursor(kept):
             lines.append(
                 f'next cursor: {nxt} (more: list_conversations(..., cursor="{nxt}") with the same filters)'
             )
         if not views:
-            lines.append("No conversations match.")
-        return lines + next_steps(state.available(_suggest(views[:kept])))
+            lines.append(
+                "No conversations match."
+                + ("" if f.scan_complete else " The scan stopped at its bound: continue with the cursor.")
+            )
+        return lines + next_steps(f.available(_suggest(views[:kept])))
 
-    lines = [records.conversation_line(v, detailed=detailed) for v in views]
+    lines = [records.conversation_line(v, detailed=f.detailed, now=f.now) for v in views]
     return fitted_result(
-        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: ConversationsOut(
             organization=organization,
             conversations=views[:kept],
-            window=Window(start_date=iso(lo), end_date=iso(hi)),
-            total=total,
-            coverage=coverage.describe(current),
-            coverage_complete=coverage.complete,
-            next_cursor=next_token(kept),
-            suggested_calls=state.available(_suggest(views[:kept])),
+            window=f.window,
+            scanned=f.scanned,
+            scan_complete=f.scan_complete if f.scanned is not None else None,
+            total=f.total,
+            coverage=f.coverage,
+            coverage_complete=f.coverage_complete,
+            next_cursor=f.next_cursor(kept),
+            suggested_calls=f.available(_suggest(views[:kept])),
         ),
         total=len(views),
         list_name="conversations",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )
 
 
