@@ -5,10 +5,13 @@ The contract of a tool module (server/tools/<tool_name>.py):
   the tool; the decorator turns the function into the tool's `ToolSpec`, so the module attribute of
   that name *is* the spec, and nothing is registered as a side effect of importing it;
 - its docstring is the tool's description, its type hints are the input and output schemas;
-- it defines `EXAMPLE: dict`, the arguments of the example its description shows, which must run on
-  the demo sandbox (tests/server/tools/ calls every tool with it and snapshots the full text);
-- it reads top to bottom: what the tool takes, what it fetches, what it computes, what it shows; the
-  whole-result text comes from a pure function of the view where the handler is long.
+- it defines `EXAMPLE: dict`, the arguments of the example its description shows, with IDs that
+  exist in the demo sandbox (tests/server/tools/ calls every tool with it on a sandbox pinned in time
+  and snapshots the full text; response drafts move with the sandbox's anchor, so their examples
+  hold on that pinned sandbox);
+- it reads top to bottom: what the tool takes, what it fetches, what it computes, what it shows; a
+  long handler ends by building a record of what it found and returning `shown(record, budget=...)`,
+  a pure function that makes the whole result (text and structured output).
 
 `ALL_TOOLS` is in the order clients list the tools: orientation first, then people, threads, numbers
 and drafts, then the writes. A tool is added by importing its module here and adding one line;
