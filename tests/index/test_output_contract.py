@@ -190,7 +190,7 @@ async def test_every_index_answer_states_its_coverage_in_text_and_structured_out
     assert complete is True
     assert words in text_of(result)
     assert "index covers activity since" in words and "synced just now" in words
-    held = [int(n.replace(",", "")) for n in words.split(" · ")[1].split() if n.replace(",", "").isdigit()]
+    held = _numbers(words.split(" · ")[1])  # after "index covers activity since <date time>"
     assert len(held) == 2 and 0 < held[0] <= len(data.conversations) and held[1] > held[0]
 
 
@@ -212,4 +212,31 @@ async def test_a_sync_cut_short_by_the_budget_answers_and_says_how_far_it_got(
         assert complete is False
         assert words in text_of(result)
         assert "continues in the background" in words
-        assert "conversations" in words and "messages" in words
+        # How far it got: what it holds so far and what is still missing.
+        assert "index still listing the window for the first time: so far " in words
+        assert "conversations' messages not read yet" in words
+        held, pending = _numbers(words)[:2], _numbers(words)[2]
+        assert held[0] > 0 and pending <= held[0]
+        cov = result.structured_content["coverage"]
+        if isinstance(cov, dict):
+            assert [cov["conversations"], cov["messages"], cov["pending_conversations"]] == [*held, pending]
+            assert cov["syncing"] is True and cov["listing_complete"] is False
+
+
+async def test_a_wider_window_cut_short_says_which_part_is_covered(sandbox_factory, monkeypatch) -> None:
+    sb = sandbox_factory(latency_ms=40)
+    async with connect(sb, index_days=30) as client:
+        week = await ok(client, "search_messages", query="estimate", period="last_7_days")
+        assert week.structured_content["coverage"]["complete"] is True
+        monkeypatch.setattr(index_common, "SYNC_BUDGET_S", 0.2)
+        month = await ok(client, "search_messages", query="estimate", period="last_30_days")
+    cov = month.structured_content["coverage"]
+    assert cov["complete"] is False and cov["listing_complete"] is False
+    assert cov["covered_since"] == week.structured_content["coverage"]["covered_since"]
+    assert cov["summary"].startswith(f"index covers activity since {cov['covered_since'][:10]}")
+    assert "the rest of the window not listed yet" in cov["summary"]
+    assert cov["summary"] in text_of(month)
+
+
+def _numbers(words: str) -> list[int]:
+    return [int(w.replace(",", "")) for w in words.replace(":", " ").split() if w.replace(",", "").isdigit()]

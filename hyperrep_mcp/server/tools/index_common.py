@@ -111,6 +111,9 @@ class IndexCoverage(View):
     complete: bool = Field(
         description="False: part of the window is not read yet; the answer covers the rest"
     )
+    listing_complete: bool = Field(
+        default=True, description="False: the index has not listed the whole window yet"
+    )
     pending_conversations: int = Field(
         default=0, description="Conversations listed whose messages are not read yet"
     )
@@ -135,6 +138,7 @@ def coverage_view(coverage: Coverage, window_start: datetime | None = None) -> I
         messages=coverage.messages,
         last_synced=_z(coverage.last_synced),
         complete=coverage.complete,
+        listing_complete=coverage.listed,
         pending_conversations=coverage.pending,
         syncing=coverage.syncing,
         note=note or coverage.error,
