@@ -62,16 +62,20 @@ class Coverage:
     syncing: bool  # a sync is still running in the background
     complete: bool  # the asked window is fully listed and every message stored
     error: str | None = None  # why the last sync stopped short, if it did
+    listed: bool = True  # the asked window is fully listed (its messages may still be pending)
 
     def describe(self, now: datetime | None = None) -> str:
         """One line for a header: window, conversations, messages, freshness, gaps."""
         current = now or datetime.now(UTC)
         parts = []
+        held = f"{self.conversations:,} conversations, {self.messages:,} messages"
         if self.window_start is not None:
-            parts.append(f"index covers activity since {self.window_start:%Y-%m-%d %H:%M}Z")
+            parts += [f"index covers activity since {self.window_start:%Y-%m-%d %H:%M}Z", held]
+        elif self.conversations:
+            # A first sync cut short by the call's budget: say how far it got, not "nothing".
+            parts.append(f"index still listing the window for the first time: so far {held}")
         else:
-            parts.append("index not yet listed")
-        parts.append(f"{self.conversations:,} conversations, {self.messages:,} messages")
+            parts += ["index not yet listed", held]
         if self.last_synced is not None:
             age = max(0, int((current - self.last_synced).total_seconds()))
             fresh = (
@@ -79,11 +83,12 @@ class Coverage:
             )
             parts.append(f"synced {fresh}")
         if not self.complete:
-            gap = (
-                f"{self.pending:,} conversations' messages not read yet"
-                if self.pending
-                else "listing incomplete"
-            )
+            gaps = []
+            if not self.listed and self.window_start is not None:
+                gaps.append("the rest of the window not listed yet")
+            if self.pending:
+                gaps.append(f"{self.pending:,} conversations' messages not read yet")
+            gap = ", ".join(gaps) or "listing incomplete"
             parts.append(
                 gap + ("; sync continues in the background, ask again shortly" if self.syncing else "")
             )
@@ -185,6 +190,7 @@ class OrgIndex:
             syncing=self._run is not None,
             complete=listed and pending == 0,
             error=self._last_error,
+            listed=listed,
         )
 
     @property

@@ -11,14 +11,13 @@ from pydantic import Field
 
 from hyperrep_mcp import index as ix
 from hyperrep_mcp.render.layout import call, fit, iso_z, next_steps, when
-from hyperrep_mcp.render.views import OrgRef, View, Window
+from hyperrep_mcp.render.views import OneLine, OrgRef, Out, View, Window
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import tool_result
 from hyperrep_mcp.server.tools.common import DateWindow, EndDate, OrganizationId, StartDate, app, now, org_ref
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
     IndexCoverage,
-    coverage_line,
     coverage_view,
     fresh_index,
     resolve_window,
@@ -43,10 +42,10 @@ class FirstReplyFigures(View):
 class ResponseTimesWindow(View):
     window: Window
     overall: FirstReplyFigures
-    by_channel: dict[str, FirstReplyFigures] = Field(default_factory=dict)
+    by_channel: dict[OneLine, FirstReplyFigures] = Field(default_factory=dict)
 
 
-class ResponseTimesOut(View):
+class ResponseTimesOut(Out):
     organization: OrgRef
     channel: str | None = None
     current: ResponseTimesWindow
@@ -125,8 +124,9 @@ async def get_response_times(
         )
     suggestions.append(call("inbox_overview"))
     suggestions = state.available(suggestions)
-    header = lines[0] + "\n" + coverage_line(coverage, cov)
-    text, _ = fit(header, lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
+    header = lines[0] + "\n" + cov.summary
+    budget = state.settings.max_output_chars
+    text, _ = fit(header, lines[1:], lambda _k: next_steps(suggestions), budget)
     out = ResponseTimesOut(
         organization=organization,
         channel=channel,
@@ -136,7 +136,7 @@ async def get_response_times(
         coverage=cov,
         suggested_calls=suggestions,
     )
-    return tool_result(out, text)
+    return tool_result(out, text, budget=budget)
 
 
 def _minutes(value: timedelta | None) -> float | None:
