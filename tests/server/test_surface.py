@@ -113,6 +113,22 @@ def test_excluding_an_unknown_tool_fails_at_start():
         build_server(load_settings(api_key="k", exclude_tools="list_sale"))
 
 
+async def test_the_server_serves_exactly_the_list_it_receives():
+    """build_server plans from its `tools` argument: listing, resources (whose tool is absent go) and
+    the exclusion check all read that list, not a global."""
+    tools = (TOOLS["list_organizations"], TOOLS["get_contact"])
+    server = build_server(load_settings(api_key="k"), tools=tools)
+    async with Client(server) as client:
+        listed = [t.name for t in (await client.list_tools()).tools]
+        templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+        resources = [str(r.uri) for r in (await client.list_resources()).resources]
+    assert listed == ["list_organizations", "get_contact"]
+    assert resources == ["hyperrep://organizations"]
+    assert templates == ["hyperrep://organizations/{organization_id}/contacts/{contact_id}"]
+    with pytest.raises(ConfigError, match="unknown tools: list_sales"):
+        build_server(load_settings(api_key="k", exclude_tools="list_sales"), tools=tools)
+
+
 async def test_server_publishes_instructions():
     server = build_server(load_settings(api_key="k"))
     for mode in ("auto", "legacy"):
