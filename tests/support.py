@@ -99,9 +99,13 @@ def settings_for(sb: RunningSandbox, **overrides: Any) -> Settings:
 @asynccontextmanager
 async def connect(sb: RunningSandbox, *, default_org: bool = True, **kw: Any) -> AsyncIterator[Client]:
     """Our server on `sb` through an in-memory MCP client session. `kw`: settings overrides, plus the
-    Client options `mode` and `elicitation_callback`."""
+    Client options `mode` and `elicitation_callback`, and the server's `clock` (for a sandbox pinned in
+    time: the same instant)."""
     client_opts = {k: kw.pop(k) for k in ("mode", "elicitation_callback") if k in kw}
-    server = build_server(settings_for(sb, **kw), default_organization_id=sb.org if default_org else None)
+    server_opts = {k: kw.pop(k) for k in ("clock",) if k in kw}
+    server = build_server(
+        settings_for(sb, **kw), default_organization_id=sb.org if default_org else None, **server_opts
+    )
     started = time.monotonic()
     async with Client(server, **client_opts) as client:
         await warm_up_done(sb, since=started)

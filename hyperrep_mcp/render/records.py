@@ -161,9 +161,12 @@ def waited(since: str | None, now: datetime | None = None) -> str | None:
     return f"{hours} h {mins} min" if hours else f"{mins} min"
 
 
-def conversation_line(v: ConversationView, *, with_contact: bool = True, detailed: bool = False) -> str:
+def conversation_line(
+    v: ConversationView, *, with_contact: bool = True, detailed: bool = False, now: datetime | None = None
+) -> str:
     """One conversation. `with_contact=False` where every line is the same contact's (get_contact);
-    `detailed` adds the contact_id and an explicit read state."""
+    `detailed` adds the contact_id and an explicit read state; `now` is when a wait is measured to
+    (the server's clock; the wall clock when omitted)."""
     who = v.contact_name or (f"contact {v.contact_id}" if v.contact_id else "(no contact)")
     read = "unread" if v.is_read is False else ("read" if detailed and v.is_read else None)
     last = None
@@ -176,7 +179,7 @@ def conversation_line(v: ConversationView, *, with_contact: bool = True, detaile
         v.folder,
         read,
         last,
-        f"awaiting our reply, waiting {waited(v.waiting_since)}" if v.waiting_since else None,
+        f"awaiting our reply, waiting {waited(v.waiting_since, now)}" if v.waiting_since else None,
         v.gist and f'"{v.gist}"',
         None if last else v.last_activity_at and f"last activity {_short(v.last_activity_at)}",
         v.start_at and f"started {_short(v.start_at)}",

@@ -20,8 +20,9 @@ from mcp import Client
 from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
 from hyperrep_mcp.sandbox.dataset import OrgData, response_rate
-from hyperrep_mcp.server.tools import contacts as contacts_tools
+from hyperrep_mcp.server.tools import list_contacts as contacts_tools
 from tests.index import helpers as truth
+from tests.server.tools.snapshot import PINNED, read_examples
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 
 pytestmark = pytest.mark.anyio
@@ -803,38 +804,20 @@ async def test_small_budget_cuts_mid_page_says_so_and_continues_exactly(
     assert shown + following == everything[: len(shown) + len(following)]
 
 
-async def test_every_read_tool_fits_a_small_budget(sandbox: RunningSandbox):
-    fx = sandbox.sandbox.data.fixtures
-    org = org_of(sandbox)
-    rdraft = next(iter(org.response_drafts.values()))
-    calls = [
-        ("list_organizations", {}),
-        ("list_contacts", {"query": "a", "limit": 100}),
-        ("get_contact", {"contact_id": fx.diana_contact_id, "response_format": "detailed"}),
-        ("list_conversations", {"limit": 100, "response_format": "detailed"}),
-        (
-            "get_conversation_thread",
-            {"conversation_id": fx.injection_conversation_id, "response_format": "detailed"},
-        ),
-        ("get_response_rate", {"compare_to_previous": True}),
-        ("inbox_overview", {"limit": 50}),
-        ("list_companies", {"limit": 100}),
-        ("list_agents", {"limit": 100}),
-        ("list_sales", {"limit": 100, "response_format": "detailed"}),
-        ("list_message_drafts", {"limit": 100, "response_format": "detailed"}),
-        ("get_message_draft", {"draft_id": next(iter(org.message_drafts))}),
-        ("list_response_drafts", {"conversation_id": rdraft.conversation_id}),
-        (
-            "get_response_draft",
-            {"conversation_id": rdraft.conversation_id, "response_id": rdraft.response_id},
-        ),
-    ]
-    async with connect(sandbox, max_output_chars=2000) as client:
-        listed = {t.name for t in (await client.list_tools()).tools}
-        assert {c[0] for c in calls} <= listed
-        for tool, args in calls:
+async def test_every_read_tool_fits_a_small_budget(sandbox_factory):
+    """Every read tool's example, asked for as much as it allows (the largest limit, detailed), on the
+    sandbox the examples are written for."""
+    async with connect(sandbox_factory(now=PINNED), clock=lambda: PINNED, max_output_chars=2000) as client:
+        schemas = {t.name: t.input_schema.get("properties", {}) for t in (await client.list_tools()).tools}
+        for tool, args in read_examples():
+            props = schemas[tool]
+            if "limit" in props:
+                args["limit"] = props["limit"]["maximum"]
+            if "response_format" in props:
+                args["response_format"] = "detailed"
             result = await call(client, tool, **args)
             text = text_of(result)
+            assert not result.is_error, (tool, text)
             assert len(text) <= 2000, tool
             if "output limit reached" in text:
                 assert "cursor" in text or "not shown" in text

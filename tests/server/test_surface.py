@@ -15,7 +15,10 @@ from mcp import Client
 
 from hyperrep_mcp.config import ConfigError, load_settings
 from hyperrep_mcp.server.app import build_server
-from hyperrep_mcp.server.registry import REGISTRY
+from hyperrep_mcp.server.registry import by_name
+from hyperrep_mcp.server.tools import ALL_TOOLS
+
+TOOLS = by_name(ALL_TOOLS)
 
 pytestmark = pytest.mark.anyio
 SNAPSHOT = Path(__file__).parent / "tool_surface.json"
@@ -63,7 +66,7 @@ async def test_every_tool_sets_every_hint_title_description_and_output_schema():
     server = build_server(load_settings(api_key="k", write_mode="autosend"))
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
-    assert len(tools) == len(REGISTRY)
+    assert len(tools) == len(TOOLS)
     for t in tools:
         assert t.title, t.name
         assert t.description and len(t.description) > 80, t.name
@@ -71,7 +74,7 @@ async def test_every_tool_sets_every_hint_title_description_and_output_schema():
         assert t.output_schema, t.name
         for hint in HINTS:
             assert getattr(t.annotations, hint) is not None, f"{t.name} leaves {hint} unset"
-        spec = REGISTRY[t.name]
+        spec = TOOLS[t.name]
         assert t.annotations.read_only_hint is (not spec.writes)
         if not spec.writes:
             assert t.annotations.destructive_hint is False and t.annotations.idempotent_hint is True
@@ -81,9 +84,9 @@ async def test_every_tool_sets_every_hint_title_description_and_output_schema():
 
 async def test_read_only_mode_registers_no_write_tool():
     names = set(await surface(write_mode="read_only"))
-    writers = {n for n, s in REGISTRY.items() if s.writes}
+    writers = {n for n, s in TOOLS.items() if s.writes}
     assert names and not names & writers
-    assert names == {n for n, s in REGISTRY.items() if not s.writes}
+    assert names == {n for n, s in TOOLS.items() if not s.writes}
 
 
 async def test_pinned_organization_disappears_from_every_schema():
@@ -108,6 +111,22 @@ async def test_excluded_tools_are_not_registered():
 def test_excluding_an_unknown_tool_fails_at_start():
     with pytest.raises(ConfigError, match="unknown tools: list_sale"):
         build_server(load_settings(api_key="k", exclude_tools="list_sale"))
+
+
+async def test_the_server_serves_exactly_the_list_it_receives():
+    """build_server plans from its `tools` argument: listing, resources (whose tool is absent go) and
+    the exclusion check all read that list, not a global."""
+    tools = (TOOLS["list_organizations"], TOOLS["get_contact"])
+    server = build_server(load_settings(api_key="k"), tools=tools)
+    async with Client(server) as client:
+        listed = [t.name for t in (await client.list_tools()).tools]
+        templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+        resources = [str(r.uri) for r in (await client.list_resources()).resources]
+    assert listed == ["list_organizations", "get_contact"]
+    assert resources == ["hyperrep://organizations"]
+    assert templates == ["hyperrep://organizations/{organization_id}/contacts/{contact_id}"]
+    with pytest.raises(ConfigError, match="unknown tools: list_sales"):
+        build_server(load_settings(api_key="k", exclude_tools="list_sales"), tools=tools)
 
 
 async def test_server_publishes_instructions():

@@ -3,6 +3,7 @@ what to do next, with no traceback, and the lifecycle 404s name the tool that re
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -12,7 +13,9 @@ import pytest
 from mcp import Client
 
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
+from hyperrep_mcp.server.tools import ALL_TOOLS
 from tests.index import helpers as truth
+from tests.server.tools.snapshot import read_examples
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 
 pytestmark = pytest.mark.anyio
@@ -43,30 +46,10 @@ async def failing(client: Client, tool: str, **args: Any) -> str:
     return text
 
 
-def read_calls(sb: RunningSandbox) -> list[tuple[str, dict[str, Any]]]:
-    """One call of every read tool, with arguments that exist in the sandbox."""
-    fx = sb.sandbox.data.fixtures
-    org = sb.sandbox.data.org(sb.org)
-    rdraft = next(iter(org.response_drafts.values()))
-    return [
-        ("list_contacts", {}),
-        ("list_contacts", {"query": "diana"}),
-        ("get_contact", {"contact_id": fx.diana_contact_id}),
-        ("list_conversations", {}),
-        ("get_conversation_thread", {"conversation_id": fx.diana_email_conversation_id}),
-        ("get_response_rate", {}),
-        ("inbox_overview", {}),
-        ("list_companies", {}),
-        ("list_agents", {}),
-        ("list_sales", {}),
-        ("list_message_drafts", {}),
-        ("get_message_draft", {"draft_id": next(iter(org.message_drafts))}),
-        ("list_response_drafts", {"conversation_id": rdraft.conversation_id}),
-        (
-            "get_response_draft",
-            {"conversation_id": rdraft.conversation_id, "response_id": rdraft.response_id},
-        ),
-    ]
+def read_calls() -> list[tuple[str, dict[str, Any]]]:
+    """One call of every read tool that takes an organization, with its EXAMPLE."""
+    takes_org = {s.name for s in ALL_TOOLS if "organization_id" in inspect.signature(s.handler).parameters}
+    return [(name, args) for name, args in read_examples() if name in takes_org]
 
 
 # --- configuration -------------------------------------------------------------------------------
@@ -74,14 +57,14 @@ def read_calls(sb: RunningSandbox) -> list[tuple[str, dict[str, Any]]]:
 
 async def test_invalid_key_names_the_variable_on_every_tool(sandbox: RunningSandbox):
     async with connect(sandbox, api_key="wrong") as client:
-        for tool, args in [("list_organizations", {}), *read_calls(sandbox)]:
+        for tool, args in [("list_organizations", {}), *read_calls()]:
             text = await failing(client, tool, **args)
             assert "HYPERREP_API_KEY" in text, tool
             assert "wrong" not in text
 
 
 async def test_unknown_organization_lists_the_organizations(client: Client, sandbox: RunningSandbox):
-    for tool, args in read_calls(sandbox):
+    for tool, args in read_calls():
         text = await failing(client, tool, organization_id="HR_id_not_an_org", **args)
         for oid, org in sandbox.sandbox.data.orgs.items():
             assert f"{org.org.name} (organization_id={oid})" in text, (tool, text)

@@ -69,6 +69,9 @@ class SearchOut(Listing, Framed):
     coverage: IndexCoverage
 
 
+EXAMPLE: dict = {"query": "insurance OR adjuster", "period": "last_30_days", "direction": "inbound"}
+
+
 @tool("Search messages")
 async def search_messages(
     ctx: Context,
