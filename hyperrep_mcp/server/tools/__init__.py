@@ -14,6 +14,10 @@ for _module in (
     "conversations",
     "search_messages",
     "drafts",
-    "writes",
+    "create_contact",
+    "create_message_draft",
+    "upsert_response_draft",
+    "delete_message_draft",
+    "delete_response_draft",
 ):
     importlib.import_module(f"hyperrep_mcp.server.tools.{_module}")
