@@ -34,7 +34,10 @@ from hyperrep_mcp.config import ConfigError, Settings, env_var, load_settings
 from hyperrep_mcp.doctor import client_configs
 from hyperrep_mcp.logs import THIRD_PARTY_LOGGERS
 from hyperrep_mcp.server.app import build_server
-from hyperrep_mcp.server.registry import REGISTRY
+from hyperrep_mcp.server.registry import by_name
+from hyperrep_mcp.server.tools import ALL_TOOLS
+
+TOOLS = by_name(ALL_TOOLS)
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -424,7 +427,7 @@ def test_every_flag_mentioned_exists() -> None:
 
 def test_every_tool_mentioned_exists() -> None:
     mentioned = set(re.findall(r"\b((?:list|get|create|upsert|delete|inbox)_[a-z_]+)\b", readme()))
-    assert mentioned - set(REGISTRY) == set()
+    assert mentioned - set(TOOLS) == set()
 
 
 @pytest.mark.anyio

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import anyio
@@ -22,11 +23,12 @@ from hyperrep_mcp.config import ConfigError, Settings, WritePolicy
 from hyperrep_mcp.index import Indexes
 from hyperrep_mcp.server.confirm import remember_confirmation
 from hyperrep_mcp.server.prompts import register_prompts
-from hyperrep_mcp.server.registry import REGISTRY, TOOL_DEADLINE_S, ToolSpec, tailored
+from hyperrep_mcp.server.registry import TOOL_DEADLINE_S, ToolSpec, by_name, tailored
 from hyperrep_mcp.server.resources import register_resources
 from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable, strict_input_schema
-from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.state import AppState, system_clock
 from hyperrep_mcp.server.tooling import HyperRepTool
+from hyperrep_mcp.server.tools import ALL_TOOLS
 
 SERVER_NAME = "hyperrep"
 
@@ -42,22 +44,21 @@ enabled autosend and a person confirms it.
 - Dates are ISO 8601 in UTC (e.g. 2026-11-01)."""
 
 
-def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
-    """Which tools this configuration registers, and which parameters each one hides.
+def tool_plan(settings: Settings, tools: Sequence[ToolSpec] = ALL_TOOLS) -> list[tuple[ToolSpec, set[str]]]:
+    """Which of `tools` this configuration registers, and which parameters each one hides.
 
-    The write policy decides first (read_only wins over everything); excluded names must exist (a
-    typo would silently expose a tool).
+    The write policy decides first (read_only wins over everything); excluded names must exist among
+    `tools` (a typo would silently expose a tool).
     """
-    import hyperrep_mcp.server.tools  # noqa: F401  (registers the tools)
-
-    unknown = sorted(settings.exclude_tools - REGISTRY.keys())
+    named = by_name(tools)
+    unknown = sorted(settings.exclude_tools - named.keys())
     if unknown:
         raise ConfigError(
-            f"HYPERREP_EXCLUDE_TOOLS names unknown tools: {', '.join(unknown)}. Known: {', '.join(sorted(REGISTRY))}"
+            f"HYPERREP_EXCLUDE_TOOLS names unknown tools: {', '.join(unknown)}. Known: {', '.join(sorted(named))}"
         )
     policy = settings.write_policy
     plan = []
-    for spec in REGISTRY.values():
+    for spec in named.values():
         if not policy.registers(writes=spec.writes) or spec.name in settings.exclude_tools:
             continue
         hidden = set(policy.hidden(spec.send_parameters))
@@ -70,12 +71,17 @@ def tool_plan(settings: Settings) -> list[tuple[ToolSpec, set[str]]]:
 def build_server(
     settings: Settings,
     *,
+    tools: Sequence[ToolSpec] = ALL_TOOLS,
     transport: httpx2.AsyncBaseTransport | None = None,
     default_organization_id: str | Callable[[], str] | None = None,
+    clock: Callable[[], datetime] = system_clock,
 ) -> MCPServer:
-    """The MCP server for these settings. `transport` swaps the network (the in-process sandbox, tests);
-    `default_organization_id` is used when a call names none (the demo's main organization)."""
-    plan = tool_plan(settings)
+    """The MCP server for these settings, serving `tools` (in that order) as the settings allow.
+
+    `transport` swaps the network (the in-process sandbox, tests); `default_organization_id` is used
+    when a call names none (the demo's main organization); `clock` is what "now" is for the tools
+    (a sandbox pinned in time gets a server pinned to the same instant)."""
+    plan = tool_plan(settings, tools)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[AppState]:
@@ -97,6 +103,8 @@ def build_server(
                 api=api,
                 default_organization_id=default_organization_id,
                 tool_names=frozenset(spec.name for spec, _ in plan),
+                tools=by_name(spec for spec, _ in plan),
+                clock=clock,
                 background=background,
                 indexes=indexes,
             )
@@ -115,7 +123,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=security,
-        tools=[built_tool(spec.name, frozenset(hidden), settings.write_policy) for spec, hidden in plan],
+        tools=[built_tool(spec, frozenset(hidden), settings.write_policy) for spec, hidden in plan],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
     _install_before_state_boundary(server, remember_confirmation)  # sees the sealed token: single use
@@ -181,14 +189,14 @@ def _install_before_state_boundary(server: MCPServer, middleware: Any) -> None:
 
 
 @functools.cache
-def built_tool(name: str, hidden: frozenset[str], policy: WritePolicy) -> HyperRepTool:
+def built_tool(spec: ToolSpec, hidden: frozenset[str], policy: WritePolicy) -> HyperRepTool:
     """A tool's SDK object, built once per process and configuration.
 
     Building derives the input and output JSON schemas (pydantic), most of the work of
     assembling a server. The object holds no per-server state (handlers reach state through their Context), so
     servers with the same configuration share it: fast start-up, and fast tests.
     """
-    spec = REGISTRY[name]
+    name = spec.name
     tool = HyperRepTool.from_function(
         tailored(spec, set(hidden)),
         name=spec.name,

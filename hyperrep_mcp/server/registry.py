@@ -1,6 +1,7 @@
-"""Tools as data: each tool's handler, title, hints and kind, registered in one place.
+"""Tools as data: each tool's handler, title, hints and kind, declared by `tool(...)` as a `ToolSpec`.
 
-`build_server` filters this data (the write policy, excluded tools), tailors signatures (a pinned
+Declaring a tool registers nothing: `server/tools/__init__.py` lists the specs (`ALL_TOOLS`) and
+`build_server` receives that list. It filters it (the write policy, excluded tools), tailors signatures (a pinned
 organization and, where the write policy may not send, a tool's send parameters vanish from the
 schema) and wraps every
 handler once with the same guard: upstream and input errors become tool errors that say what to
@@ -14,7 +15,7 @@ import functools
 import inspect
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, get_type_hints
 
@@ -28,6 +29,7 @@ from hyperrep_mcp.server.confirm import Confirmation, resolver_annotation
 from hyperrep_mcp.server.cursor import InvalidToolCursor
 from hyperrep_mcp.server.hints import error_text
 from hyperrep_mcp.server.results import ToolInputError, bound_result, tool_error
+from hyperrep_mcp.server.state import CALL_CLOCK, AppState, system_clock
 
 log = logging.getLogger("hyperrep_mcp.tools")
 
@@ -35,7 +37,8 @@ log = logging.getLogger("hyperrep_mcp.tools")
 TOOL_DEADLINE_S = 45.0
 
 
-@dataclass(frozen=True)
+# Compared and hashed by identity: one declaration is one tool (and a cache key for its SDK object).
+@dataclass(frozen=True, eq=False)
 class ToolSpec:
     name: str
     handler: Callable[..., Any]
@@ -61,9 +64,6 @@ class ToolSpec:
         )
 
 
-REGISTRY: dict[str, ToolSpec] = {}
-
-
 def tool(
     title: str,
     *,
@@ -73,18 +73,18 @@ def tool(
     open_world: bool = False,
     confirmations: dict[str, Confirmation] | None = None,
     sends: tuple[str, ...] = (),
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare a tool. Reads are idempotent by nature; writes say so explicitly. `sends` names the
-    parameters through which the tool can send a message (hidden where the write policy may not send)."""
+) -> Callable[[Callable[..., Any]], ToolSpec]:
+    """Declare a tool: the decorated handler becomes its `ToolSpec`, named after the function.
 
-    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+    Reads are idempotent by nature; writes say so explicitly. `sends` names the parameters through
+    which the tool can send a message (hidden where the write policy may not send)."""
+
+    def declare(fn: Callable[..., Any]) -> ToolSpec:
         name = fn.__name__
-        if name in REGISTRY:
-            raise ValueError(f"tool {name} declared twice")
         missing = set(sends) - set(inspect.signature(fn).parameters)
         if missing:
             raise ValueError(f"tool {name} declares send parameters it does not have: {sorted(missing)}")
-        REGISTRY[name] = ToolSpec(
+        return ToolSpec(
             name=name,
             handler=fn,
             title=title,
@@ -95,9 +95,18 @@ def tool(
             confirmations=dict(confirmations or {}),
             send_parameters=frozenset(sends),
         )
-        return fn
 
-    return register
+    return declare
+
+
+def by_name(tools: Iterable[ToolSpec]) -> dict[str, ToolSpec]:
+    """The tools keyed by name, in their order; a name declared twice is refused."""
+    named: dict[str, ToolSpec] = {}
+    for spec in tools:
+        if spec.name in named:
+            raise ValueError(f"tool {spec.name} is listed twice")
+        named[spec.name] = spec
+    return named
 
 
 def tailored(spec: ToolSpec, drop: set[str]) -> Callable[..., Any]:
@@ -135,6 +144,8 @@ async def run_guarded(
     stats = track_calls()
     started = time.perf_counter()
     outcome = "ok"
+    state = _state_of(kwargs)
+    clock = CALL_CLOCK.set(state.clock if isinstance(state, AppState) else system_clock)
     try:
         with anyio.fail_after(TOOL_DEADLINE_S):
             result = await fn(*args, **kwargs)
@@ -169,6 +180,7 @@ async def run_guarded(
             f"{name} failed because of an internal error in hyperrep-mcp (details are in the server log)."
         )
     finally:
+        CALL_CLOCK.reset(clock)
         log.info(
             "tool=%s outcome=%s duration_ms=%.0f upstream_requests=%d retries=%d",
             name,

@@ -34,7 +34,7 @@ from mcp.types import (
 
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.server.prompts import suggested_values
-from hyperrep_mcp.server.registry import REGISTRY, run_guarded
+from hyperrep_mcp.server.registry import run_guarded
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.validation import api_id
@@ -78,7 +78,7 @@ def _context_keeper(server: MCPServer) -> ServerMiddleware[Any]:
 
 async def _tool_text(ctx: Context, tool_name: str, **arguments: Any) -> str:
     """Run a registered tool handler, guarded exactly like a tool call, and return its text."""
-    spec = REGISTRY[tool_name]
+    spec = _state(ctx).tools[tool_name]
     not_found = False
 
     async def handler(**kwargs: Any) -> Any:

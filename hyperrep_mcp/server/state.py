@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.abc
@@ -36,7 +38,20 @@ COMPANY_PAGES = 5
 # Loaded inside the write tools' validation (to keep `initialize` quick): the warm-up loads them.
 WRITE_PATH_MODULES = ("email_validator", "phonenumbers")
 
+if TYPE_CHECKING:
+    from hyperrep_mcp.server.registry import ToolSpec
+
 log = logging.getLogger(__name__)
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# The clock of the tool call being served (the server's `AppState.clock`, set by the tool guard), so
+# that date windows and "how long ago" read one injectable clock without threading the state
+# through every pure helper.
+CALL_CLOCK: ContextVar[Callable[[], datetime]] = ContextVar("hyperrep_call_clock", default=system_clock)
 
 
 @dataclass
@@ -47,6 +62,10 @@ class AppState:
     default_organization_id: str | Callable[[], str] | None = None
     # Registered tool names: suggestions never point at a tool this configuration hides.
     tool_names: frozenset[str] = frozenset()
+    # The registered tools by name (the resources render through them).
+    tools: Mapping[str, ToolSpec] = field(default_factory=dict)
+    # What "now" is for the tools (a fixed instant in snapshot tests); read through `tools.common.now`.
+    clock: Callable[[], datetime] = system_clock
     orgs: AsyncTTLCache[list[Organization]] = field(
         default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
     )

@@ -20,8 +20,11 @@ from hyperrep_mcp.server.prompts import (
     parse_prompt_file,
     prompts_dir,
 )
-from hyperrep_mcp.server.registry import REGISTRY
+from hyperrep_mcp.server.registry import by_name
+from hyperrep_mcp.server.tools import ALL_TOOLS
 from tests.support import RunningSandbox, connect
+
+TOOLS = by_name(ALL_TOOLS)
 
 pytestmark = pytest.mark.anyio
 ERAS = pytest.mark.parametrize("mode", ["legacy", "auto"])
@@ -158,7 +161,7 @@ def test_every_tool_a_prompt_mentions_exists():
     for prompt in load_prompt_files():
         calls = set(re.findall(r"\b([a-z_]+)\(", prompt.body))
         assert calls, prompt.name
-        assert calls <= set(REGISTRY), f"{prompt.name} mentions unknown tools {calls - set(REGISTRY)}"
+        assert calls <= set(TOOLS), f"{prompt.name} mentions unknown tools {calls - set(TOOLS)}"
 
 
 def test_the_folder_is_the_checkout_one_in_development():

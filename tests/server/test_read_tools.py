@@ -20,7 +20,7 @@ from mcp import Client
 from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
 from hyperrep_mcp.sandbox.dataset import OrgData, response_rate
-from hyperrep_mcp.server.tools import contacts as contacts_tools
+from hyperrep_mcp.server.tools import list_contacts as contacts_tools
 from tests.index import helpers as truth
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 

@@ -15,7 +15,10 @@ from mcp import Client
 
 from hyperrep_mcp.config import ConfigError, load_settings
 from hyperrep_mcp.server.app import build_server
-from hyperrep_mcp.server.registry import REGISTRY
+from hyperrep_mcp.server.registry import by_name
+from hyperrep_mcp.server.tools import ALL_TOOLS
+
+TOOLS = by_name(ALL_TOOLS)
 
 pytestmark = pytest.mark.anyio
 SNAPSHOT = Path(__file__).parent / "tool_surface.json"
@@ -63,7 +66,7 @@ async def test_every_tool_sets_every_hint_title_description_and_output_schema():
     server = build_server(load_settings(api_key="k", write_mode="autosend"))
     async with Client(server) as client:
         tools = (await client.list_tools()).tools
-    assert len(tools) == len(REGISTRY)
+    assert len(tools) == len(TOOLS)
     for t in tools:
         assert t.title, t.name
         assert t.description and len(t.description) > 80, t.name
@@ -71,7 +74,7 @@ async def test_every_tool_sets_every_hint_title_description_and_output_schema():
         assert t.output_schema, t.name
         for hint in HINTS:
             assert getattr(t.annotations, hint) is not None, f"{t.name} leaves {hint} unset"
-        spec = REGISTRY[t.name]
+        spec = TOOLS[t.name]
         assert t.annotations.read_only_hint is (not spec.writes)
         if not spec.writes:
             assert t.annotations.destructive_hint is False and t.annotations.idempotent_hint is True
@@ -81,9 +84,9 @@ async def test_every_tool_sets_every_hint_title_description_and_output_schema():
 
 async def test_read_only_mode_registers_no_write_tool():
     names = set(await surface(write_mode="read_only"))
-    writers = {n for n, s in REGISTRY.items() if s.writes}
+    writers = {n for n, s in TOOLS.items() if s.writes}
     assert names and not names & writers
-    assert names == {n for n, s in REGISTRY.items() if not s.writes}
+    assert names == {n for n, s in TOOLS.items() if not s.writes}
 
 
 async def test_pinned_organization_disappears_from_every_schema():

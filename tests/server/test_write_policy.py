@@ -14,18 +14,20 @@ from typing import Any, Literal
 import pytest
 from mcp.types import ElicitRequestParams, ElicitResult
 
-import hyperrep_mcp.server.tools  # noqa: F401  (fills REGISTRY)
 from hyperrep_mcp.config import WRITE_MODES, WRITE_POLICIES, ConfigError, Settings, WritePolicy, load_settings
 from hyperrep_mcp.doctor import run_doctor
 from hyperrep_mcp.server.app import tool_plan
-from hyperrep_mcp.server.registry import REGISTRY
+from hyperrep_mcp.server.registry import by_name
+from hyperrep_mcp.server.tools import ALL_TOOLS
 from tests.support import RunningSandbox, connect, text_of
+
+TOOLS = by_name(ALL_TOOLS)
 
 pytestmark = pytest.mark.anyio
 
 EMAIL = {"modality": "email", "to_email": "hal@example.com", "subject": "Your quote", "body_text": "Hi"}
-WRITERS = {name for name, spec in REGISTRY.items() if spec.writes}
-SENDERS = {name for name, spec in REGISTRY.items() if spec.send_parameters}
+WRITERS = {name for name, spec in TOOLS.items() if spec.writes}
+SENDERS = {name for name, spec in TOOLS.items() if spec.send_parameters}
 SEND_PARAMETERS = {"autosend_draft", "send_confirmation"}
 
 
@@ -82,14 +84,14 @@ def test_the_policies_say_what_each_mode_allows():
 def test_send_parameters_are_declared_not_guessed_from_names():
     assert {"create_message_draft", "upsert_response_draft"} == SENDERS
     for name in SENDERS:
-        assert REGISTRY[name].send_parameters == SEND_PARAMETERS
+        assert TOOLS[name].send_parameters == SEND_PARAMETERS
 
 
 async def test_read_only_lists_and_runs_no_write_tool(sandbox: RunningSandbox):
     async with connect(sandbox, write_mode="read_only") as client:
         tools = (await client.list_tools()).tools
         refused = {name: await client.call_tool(name, {}) for name in sorted(WRITERS)}
-    assert {t.name for t in tools} == set(REGISTRY) - WRITERS
+    assert {t.name for t in tools} == set(TOOLS) - WRITERS
     assert all(t.annotations.read_only_hint for t in tools)
     assert all(r.is_error for r in refused.values())
     assert sandbox.sandbox.writes() == []
@@ -151,7 +153,7 @@ def test_a_new_mode_is_one_entry(monkeypatch: pytest.MonkeyPatch):
     settings = ReviewSettings(api_key="k", base_url="http://127.0.0.1:9", write_mode="review")
     assert settings.write_policy is review
     plan = {spec.name: hidden for spec, hidden in tool_plan(settings)}
-    assert set(plan) == set(REGISTRY)
+    assert set(plan) == set(TOOLS)
     assert all(plan[name] >= SEND_PARAMETERS for name in SENDERS)
     report, _ = run_doctor(settings)  # the doctor once raised KeyError for a mode it did not know
     assert "Write mode" in report and "drafts, reviewed twice" in report

@@ -1,23 +1,65 @@
-"""Tool modules. Importing this package registers every tool in `registry.REGISTRY`.
+"""The tools, one module each, and `ALL_TOOLS`: the explicit list `build_server` receives.
 
-The import order is the order clients list the tools in: orientation first, then people, threads,
-numbers and drafts.
+The contract of a tool module (server/tools/<tool_name>.py):
+- it declares exactly one tool with `@tool(...)` (server/registry.py) on an `async def` named after
+  the tool; the decorator turns the function into the tool's `ToolSpec`, so the module attribute of
+  that name *is* the spec, and nothing is registered as a side effect of importing it;
+- its docstring is the tool's description, its type hints are the input and output schemas;
+- it defines `EXAMPLE: dict`, the arguments of the example its description shows, which must run on
+  the demo sandbox (tests/server/tools/ calls every tool with it and snapshots the full text);
+- it reads top to bottom: what the tool takes, what it fetches, what it computes, what it shows; the
+  whole-result text comes from a pure function of the view where the handler is long.
+
+`ALL_TOOLS` is in the order clients list the tools: orientation first, then people, threads, numbers
+and drafts, then the writes. A tool is added by importing its module here and adding one line;
+a tool left out of the list is not served (and tests/server/tools/test_meta.py says so).
 """
 
-import importlib
+from hyperrep_mcp.server.registry import ToolSpec
+from hyperrep_mcp.server.tools import (
+    create_contact,
+    create_message_draft,
+    delete_message_draft,
+    delete_response_draft,
+    get_contact,
+    get_conversation_thread,
+    get_message_draft,
+    get_response_draft,
+    get_response_rate,
+    get_response_times,
+    inbox_overview,
+    list_agents,
+    list_companies,
+    list_contacts,
+    list_conversations,
+    list_message_drafts,
+    list_organizations,
+    list_response_drafts,
+    list_sales,
+    search_messages,
+    upsert_response_draft,
+)
 
-for _module in (
-    "directory",
-    "analytics",
-    "get_response_times",
-    "contacts",
-    "conversations",
-    "search_messages",
-    "drafts",
-    "create_contact",
-    "create_message_draft",
-    "upsert_response_draft",
-    "delete_message_draft",
-    "delete_response_draft",
-):
-    importlib.import_module(f"hyperrep_mcp.server.tools.{_module}")
+ALL_TOOLS: tuple[ToolSpec, ...] = (
+    list_organizations.list_organizations,
+    list_companies.list_companies,
+    list_agents.list_agents,
+    list_sales.list_sales,
+    get_response_rate.get_response_rate,
+    inbox_overview.inbox_overview,
+    get_response_times.get_response_times,
+    list_contacts.list_contacts,
+    get_contact.get_contact,
+    list_conversations.list_conversations,
+    get_conversation_thread.get_conversation_thread,
+    search_messages.search_messages,
+    list_message_drafts.list_message_drafts,
+    get_message_draft.get_message_draft,
+    list_response_drafts.list_response_drafts,
+    get_response_draft.get_response_draft,
+    create_contact.create_contact,
+    create_message_draft.create_message_draft,
+    upsert_response_draft.upsert_response_draft,
+    delete_message_draft.delete_message_draft,
+    delete_response_draft.delete_response_draft,
+)

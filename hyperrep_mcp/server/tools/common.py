@@ -11,24 +11,29 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from urllib.parse import unquote
 
 from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from hyperrep_mcp import index
+from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
-from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page
-from hyperrep_mcp.index import ConversationRow
+from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page, Record, ResponseRate
+from hyperrep_mcp.index import ConversationRow, Progress
 from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit
 from hyperrep_mcp.render.text import one_line
-from hyperrep_mcp.render.views import OrgRef
+from hyperrep_mcp.render.views import OrgRef, RateFigures, RecordsOut, Window
 from hyperrep_mcp.server import cursor as cursors
-from hyperrep_mcp.server.results import ToolInputError
-from hyperrep_mcp.server.state import AppState
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
+from hyperrep_mcp.server.state import CALL_CLOCK, AppState
 from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # sorts records without a timestamp last
 
+MAX_PAGE = 100  # the API's largest page
 MAX_DATE = 40  # the longest ISO 8601 date-time with fraction and offset is about 35 characters
 
 
@@ -44,6 +49,8 @@ OrganizationId = Annotated[
     str | None,
     id_field("Omit when the key sees one organization (else see list_organizations)", required=False),
 ]
+# The conversation a response draft replies in (the draft tools).
+ConversationId = Annotated[str, id_field("conversation_id the draft replies in")]
 Limit = Annotated[int, Field(ge=1, le=100, description="Items to return")]
 Cursor = Annotated[
     str | None,
@@ -176,7 +183,8 @@ def parse_date(
 
 
 def now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+    """The current instant by the server's clock (`AppState.clock`), to the second."""
+    return CALL_CLOCK.get()().replace(microsecond=0)
 
 
 def _no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
@@ -319,3 +327,165 @@ async def walk(
             out.complete = False
             return out
         api_cursor, skip = nxt, 0
+
+
+# --- shared renderings with their fetching -------------------------------------------------------
+
+
+async def records_listing(
+    state: AppState,
+    *,
+    org: str,
+    kind: str,
+    tool_name: str,
+    id_key: str,
+    fetch: Callable[[str | None, int], Awaitable[Page[Record]]],
+    cursor: str | None,
+    limit: int,
+    detailed: bool,
+    scope: str = "",
+    id_needed: bool = True,
+    match: Callable[[Record], bool] | None = None,
+    same_args: dict[str, str] | None = None,
+) -> CallToolResult:
+    """One renderer for the undocumented listings: whatever fields come back, one line per record.
+
+    Records that point at a contact (sales do) get the contact's name, resolved concurrently like
+    conversation listings do: names over IDs. `id_needed=False`: no tool takes the record's own ID,
+    so concise text leaves it out (structured output and detailed text keep it). `match` keeps only
+    the records it accepts (reading full pages); `same_args` are the arguments the next page's call
+    repeats besides the cursor.
+    """
+    page_size = MAX_PAGE if match is not None else limit
+    found, organization = await gather(
+        lambda: walk(fetch, cursor, limit=limit, page_size=page_size, match=match),
+        lambda: org_ref(state, org),
+    )
+    items = [records.record_dict(r, detailed=detailed) for r in found.items]
+    contact_ids = [i["contact_id"] for i in items if isinstance(i.get("contact_id"), str)]
+    if contact_ids:
+        contacts = await contact_names(state, org, contact_ids)
+        for i, item in enumerate(items):
+            contact = contacts.get(item.get("contact_id") or "")
+            if contact is not None and "contact_name" not in item:
+                name = records.contact_name(records.contact_view(contact))
+                items[i] = {"contact_name": name, **item}
+
+    def header(kept: int) -> str:
+        return f"{kind.capitalize()} in {organization.name} — {kept} shown{scope}"
+
+    def footer(kept: int) -> list[str]:
+        nxt = found.next_cursor(kept)
+        lines = (
+            [f"next cursor: {nxt} (more: {call(tool_name, **(same_args or {}), cursor=nxt)})"] if nxt else []
+        )
+        if not items:
+            lines.append(f"No {kind} found.")
+        return lines
+
+    shown_id = id_key if id_needed or detailed else None
+    lines = [
+        records.record_line(
+            {k: v for k, v in i.items() if k != id_key or shown_id}, shown_id, trailing_ids=("contact_id",)
+        )
+        for i in items
+    ]
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda kept: RecordsOut(
+            organization=organization, kind=kind, items=items[:kept], next_cursor=found.next_cursor(kept)
+        ),
+        total=len(items),
+        list_name="items",
+        budget=state.settings.max_output_chars,
+    )
+
+
+def moved_or_missing(
+    exc: NotFoundError,
+    state: AppState,
+    *,
+    kind: str,
+    draft_id: str,
+    conversation_id: str | None = None,
+) -> CallToolResult:
+    """A draft 404 as the next step: sent drafts live on in a thread, and an ID of the other kind of
+    draft names the tool that reads it, with the exact arguments."""
+    detail = (exc.detail or "").lower()
+    if "organization_id" in detail:
+        raise exc  # the registry lists the organizations
+    ids = route_ids(exc.route_hint)
+    cid = ids.get("conversations") or conversation_id
+    if "promot" in detail or "was sent" in detail:
+        where = call("get_conversation_thread", conversation_id=cid) if cid else "get_conversation_thread"
+        what = "a conversation" if kind == "message" else "a message in its conversation"
+        return tool_error(
+            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}. "
+            f"Read it with {where}."
+        )
+    if "/response-drafts" in (exc.route_hint or ""):
+        return tool_error(
+            "This ID belongs to a response draft (a reply in a conversation), not a message draft. "
+            f"Read it with {call('get_response_draft', conversation_id=cid, response_id=draft_id)}."
+        )
+    if "/message-drafts" in (exc.route_hint or ""):
+        return tool_error(
+            "This ID belongs to a message draft (new outreach), not a response draft. "
+            f"Read it with {call('get_message_draft', draft_id=draft_id)}."
+        )
+    if kind == "message":
+        listing = call("list_message_drafts")
+    else:
+        if "conversation" in detail:
+            return tool_error(
+                f"No conversation with conversation_id={conversation_id} in this organization. "
+                "Find conversations with inbox_overview or list_conversations."
+            )
+        listing = call("list_response_drafts", conversation_id=conversation_id)
+    return tool_error(
+        f"No {kind} draft with that ID in this organization: it may have been deleted or sent. "
+        f"{listing} shows the drafts that exist."
+    )
+
+
+# --- response rates and the index's progress (the rate and index tools) -------------------------
+
+
+def rate_figures(window: DateWindow, rate: ResponseRate) -> RateFigures:
+    percent = None
+    if rate.received:
+        value = rate.rate if rate.rate is not None else rate.responded / rate.received
+        percent = round(value * 100 if value <= 1 else value, 1)  # tolerate an API that sends percent
+    return RateFigures(
+        window=Window(start_date=iso(window.start), end_date=iso(window.end)),
+        received=rate.received,
+        responded=rate.responded,
+        rate_percent=percent,
+    )
+
+
+def window_text(w: Window) -> str:
+    def short(value: str) -> str:
+        return value[:10] if value[11:19] in ("00:00:00", "23:59:59") else value[:16].replace("T", " ") + "Z"
+
+    return f"{short(w.start_date)} → {short(w.end_date)}"
+
+
+def rate_line(f: RateFigures) -> str:
+    if f.rate_percent is None:
+        return "no conversations received, so no rate"
+    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered)"
+
+
+def index_progress(ctx: Context, total: int, message: str) -> Progress:
+    """The index's sync progress as this call's first step (0 -> 1 of `total`), increasing only."""
+    last = 0.0
+
+    async def report(done: float, of: float | None, detail: str) -> None:
+        nonlocal last
+        value = min(0.99, done / of) if of else last
+        if value > last:
+            last = value
+            await ctx.report_progress(value, total=total, message=f"{message}: {detail}")
+
+    return report

@@ -56,6 +56,9 @@ class ResponseTimesOut(View):
     suggested_calls: list[str] = Field(default_factory=list)
 
 
+EXAMPLE: dict = {"channel": "text", "period": "this_month", "compare_to_previous": True}
+
+
 @tool("Get response times")
 async def get_response_times(
     ctx: Context,

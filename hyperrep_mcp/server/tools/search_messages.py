@@ -67,6 +67,9 @@ class SearchOut(View):
     suggested_calls: list[str] = Field(default_factory=list)
 
 
+EXAMPLE: dict = {"query": "insurance OR adjuster", "period": "last_30_days", "direction": "inbound"}
+
+
 @tool("Search messages")
 async def search_messages(
     ctx: Context,

@@ -1,44 +1,42 @@
-"""Contact tools: find people (client-side search over the contact list) and read one profile."""
+"""list_contacts: browse the contacts, or find them by name, email, phone, role, custom field or company."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from hyperrep_mcp.api.errors import HyperRepError
-from hyperrep_mcp.api.models import Contact, Conversation, Message
+from hyperrep_mcp.api.models import Contact
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
 from hyperrep_mcp.render.text import one_line, strip_invisible
-from hyperrep_mcp.render.views import ContactOut, ContactsOut
-from hyperrep_mcp.server.concurrency import gather, map_bounded
+from hyperrep_mcp.render.views import ContactsOut, ContactView, OrgRef
+from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError, fitted_result
-from hyperrep_mcp.server.state import FANOUT
 from hyperrep_mcp.server.tools.common import (
-    EPOCH,
     Cursor,
     Limit,
     OrganizationId,
     ResponseFormat,
     app,
     company_map,
-    explain_not_found,
     id_field,
-    latest_message,
     org_ref,
     walk,
 )
 
 # A query scans at most this many contacts per call; the cursor continues the scan.
 QUERY_SCAN_LIMIT = 1000
+
+
 SCAN_PAGE = 100
-RECENT_CONVERSATIONS = 5
 
 
 _PHONE_LIKE = re.compile(r"^[\d\s().+-]+$")
@@ -82,6 +80,9 @@ def contact_matches(contact: Contact, needle: str, company_name: str | None = No
         return digits in phone or (len(digits) > 10 and digits[-10:] in phone)
     words = wanted.split()
     return len(words) > 1 and all(any(w in f for f in fields) for w in words)
+
+
+EXAMPLE: dict = {"query": "diana"}
 
 
 @tool("List or search contacts")
@@ -167,25 +168,64 @@ async def list_contacts(
         records.contact_view(c, company=companies.get(c.company_id or ""), detailed=detailed)
         for c in found.items
     ]
-
-    # Browsing shows directory rows (name, company, ID); a search shows its matches in full, since
-    # the caller is after that person's details. "detailed" shows every field either way.
-    brief = not (filtered or detailed)
-
     at = companies.get(company_id or "")
     where = f" at {one_line(at.name or '') or company_id}" if company_id and at else ""
     where = where or (f" at company_id={company_id}" if company_id else "")
+    found_contacts = ContactsFound(
+        organization=organization,
+        views=views,
+        query=needle,
+        company_id=company_id,
+        where=where,
+        detailed=detailed,
+        scanned=found.scanned,
+        scan_complete=found.complete,
+        next_cursor=found.next_cursor,
+        available=state.available,
+    )
+    return shown(found_contacts, budget=state.settings.max_output_chars)
+
+
+@dataclass(frozen=True)
+class ContactsFound:
+    """What a listing or search found, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    views: list[ContactView]
+    query: str | None
+    company_id: str | None
+    where: str  # " at <company>" when filtered by company
+    detailed: bool
+    scanned: int
+    scan_complete: bool
+    next_cursor: Callable[[int], str | None]
+    available: Callable[[Iterable[str]], list[str]]  # the suggested calls this server serves
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.query or self.company_id)
+
+
+def shown(f: ContactsFound, *, budget: int) -> CallToolResult:
+    """The whole result: a header saying what was listed or how far a search scanned, one line per
+    contact, the cursor that continues; text and structured output cut alike."""
+    views, filtered, needle, company_id = f.views, f.filtered, f.query, f.company_id
+    # Browsing shows directory rows (name, company, ID); a search shows its matches in full, since
+    # the caller is after that person's details. "detailed" shows every field either way.
+    brief = not (filtered or f.detailed)
 
     def header(kept: int) -> str:
         if not filtered:
             how = " (name, company; query or get_contact for email and phone)" if brief and kept else ""
-            return f"Contacts in {organization.name} — {kept} shown{how}"
-        scan = f"{found.scanned} scanned{'' if found.complete else ', more remain'}"
+            return f"Contacts in {f.organization.name} — {kept} shown{how}"
+        scan = f"{f.scanned} scanned{'' if f.scan_complete else ', more remain'}"
         # The query is not echoed: the caller just wrote it.
-        return f"Contacts in {organization.name}{where} — {kept} match{'es' if kept != 1 else ''} ({scan})"
+        return (
+            f"Contacts in {f.organization.name}{f.where} — {kept} match{'es' if kept != 1 else ''} ({scan})"
+        )
 
     def footer(kept: int) -> list[str]:
-        nxt = found.next_cursor(kept)
+        nxt = f.next_cursor(kept)
         lines = []
         if nxt:
             more = "continue the scan" if filtered else "more contacts"
@@ -201,124 +241,26 @@ async def list_contacts(
     def suggested(kept: int) -> list[str]:
         # Only one contact makes the next call obvious; with several, any pick would be a guess.
         one = kept == 1 and len(views) == 1  # not one of several that the text budget cut down to one
-        return state.available([call("get_contact", contact_id=views[0].contact_id)]) if one else []
+        return f.available([call("get_contact", contact_id=views[0].contact_id)]) if one else []
 
     line = records.contact_brief_line if brief else records.contact_line
     lines = [line(v) for v in views]
     return fitted_result(
-        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: ContactsOut(
-            organization=organization,
+            organization=f.organization,
             contacts=views[:kept],
             query=needle,
-            scanned=found.scanned if filtered else None,
-            scan_complete=found.complete if filtered else None,
-            next_cursor=found.next_cursor(kept),
+            scanned=f.scanned if filtered else None,
+            scan_complete=f.scan_complete if filtered else None,
+            next_cursor=f.next_cursor(kept),
             suggested_calls=suggested(kept),
         ),
         total=len(views),
         list_name="contacts",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )
 
 
 def _args(needle: str | None) -> str:
     return f'query="{needle}", ' if needle else ""
-
-
-@tool("Get contact")
-async def get_contact(
-    ctx: Context,
-    contact_id: Annotated[str, id_field("contact_id from list_contacts")],
-    include_conversations: Annotated[
-        bool, Field(description="Also list their most recent conversations")
-    ] = True,
-    response_format: ResponseFormat = "concise",
-    organization_id: OrganizationId = None,
-) -> Annotated[CallToolResult, ContactOut]:
-    """One contact's profile (name, email, phone, company and role, custom fields) and their most recent
-    conversations, newest first, each with its channel, subject (email), who wrote last and when, and a
-    one-line gist of the latest message.
-
-    Use it after list_contacts has given you a contact_id; then read a conversation with
-    get_conversation_thread. Example: get_contact(contact_id="HR_id_...").
-    """
-    state = app(ctx)
-    org = await state.org_id(organization_id)
-    detailed = response_format == "detailed"
-
-    async def conversations():
-        if not include_conversations:
-            return None
-        return await state.api.list_contact_conversations(org, contact_id, limit=25)
-
-    with explain_not_found(
-        f"No contact with contact_id={contact_id} in this organization. "
-        "Find the contact_id with list_contacts(query=...)."
-    ):
-        contact, page, companies, organization = await gather(
-            lambda: state.api.get_contact(org, contact_id),
-            conversations,
-            lambda: company_map(state, org),
-            lambda: org_ref(state, org),
-        )
-    state.remember_contacts(org, [contact])
-    view = records.contact_view(contact, company=companies.get(contact.company_id or ""), detailed=detailed)
-    convs = sorted(
-        page.data if page else [], key=lambda c: c.last_activity_at or c.start_at or EPOCH, reverse=True
-    )
-    shown = convs[:RECENT_CONVERSATIONS] if not detailed else convs
-
-    async def last_of(c: Conversation) -> Message | None:
-        try:
-            return await latest_message(state, org, c)
-        except HyperRepError:  # costs this line its gist, not the profile
-            return None
-
-    # Channel, subject and gist come from each conversation's latest message: one concurrent round.
-    lasts = await map_bounded(last_of, shown[:RECENT_CONVERSATIONS], limit=FANOUT)
-    lasts += [None] * (len(shown) - len(lasts))
-    # The contact is the top of this view: concise conversations do not repeat who they are with.
-    conv_views = [
-        records.with_last_message(
-            records.conversation_view(c, contact=contact, detailed=detailed, with_contact=detailed), last
-        )
-        for c, last in zip(shown, lasts, strict=True)
-    ]
-    more = bool(page and (page.next_cursor or len(convs) > len(shown)))
-
-    header = f"Contact in {organization.name}: {records.contact_line(view)[2:]}"
-    # Every conversation here is this contact's: their name on each line would only repeat it.
-    items = [records.conversation_line(v, with_contact=False, detailed=detailed) for v in conv_views]
-    if include_conversations:
-        items.insert(
-            0,
-            f"Recent conversations, newest first ({len(conv_views)}{' shown; more exist' if more else ''}):"
-            if conv_views
-            else "No conversations yet.",
-        )
-    suggestions = [call("get_conversation_thread", conversation_id=v.conversation_id) for v in conv_views[:1]]
-    if more:
-        suggestions.append(call("list_conversations", contact_id=contact_id))
-
-    # The first item is the contact itself; the conversations follow it.
-    return fitted_result(
-        lambda limit: fit(
-            header,
-            items,
-            lambda _kept: next_steps(state.available(suggestions)),
-            state.settings.max_output_chars,
-            cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
-            limit=limit,
-        ),
-        lambda kept: ContactOut(
-            organization=organization,
-            contact=view,
-            conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
-            more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
-            suggested_calls=state.available(suggestions),
-        ),
-        total=len(items),
-        list_name="conversations",
-        budget=state.settings.max_output_chars,
-    )

@@ -1,9 +1,9 @@
-"""Analytics and the inbox overview: response rates, and "what needs attention" in one call."""
+"""inbox_overview: what needs attention in one call (counts, who awaits our reply, response rate, drafts)."""
 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -13,132 +13,37 @@ from pydantic import Field
 from hyperrep_mcp import index
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError
-from hyperrep_mcp.api.models import ResponseRate
-from hyperrep_mcp.index import Progress
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
 from hyperrep_mcp.render.text import one_line
-from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, RateFigures, ResponseRateOut, Window
+from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, OrgRef, RateFigures, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import fitted_result, tool_result
+from hyperrep_mcp.server.results import fitted_result
 from hyperrep_mcp.server.state import FANOUT, AppState
 from hyperrep_mcp.server.tools.common import (
-    DateWindow,
     EndDate,
     OrganizationId,
     StartDate,
     app,
     date_range,
+    index_progress,
+    now,
     org_ref,
+    rate_figures,
+    rate_line,
     row_contact_names,
+    window_text,
 )
-from hyperrep_mcp.server.tools.periods import Period
-
-# --- response rate -------------------------------------------------------------------------------
-
-
-def rate_figures(window: DateWindow, rate: ResponseRate) -> RateFigures:
-    percent = None
-    if rate.received:
-        value = rate.rate if rate.rate is not None else rate.responded / rate.received
-        percent = round(value * 100 if value <= 1 else value, 1)  # tolerate an API that sends percent
-    return RateFigures(
-        window=Window(start_date=iso(window.start), end_date=iso(window.end)),
-        received=rate.received,
-        responded=rate.responded,
-        rate_percent=percent,
-    )
-
-
-def window_text(w: Window) -> str:
-    def short(value: str) -> str:
-        return value[:10] if value[11:19] in ("00:00:00", "23:59:59") else value[:16].replace("T", " ") + "Z"
-
-    return f"{short(w.start_date)} → {short(w.end_date)}"
-
-
-def rate_line(f: RateFigures) -> str:
-    if f.rate_percent is None:
-        return "no conversations received, so no rate"
-    return f"{f.rate_percent:g}% ({f.responded} of {f.received} conversations received were answered)"
-
-
-@tool("Get response rate")
-async def get_response_rate(
-    ctx: Context,
-    start_date: StartDate = None,
-    end_date: EndDate = None,
-    period: Period = None,
-    compare_to_previous: Annotated[
-        bool,
-        Field(
-            description="Also compute the previous period of the same kind (last month for this_month; "
-            "the window of equal length before explicit dates) and the change"
-        ),
-    ] = False,
-    organization_id: OrganizationId = None,
-) -> Annotated[CallToolResult, ResponseRateOut]:
-    """How many customer conversations we answered: received, responded, and the rate as a percentage,
-    for a window (default: the last 30 days), optionally against the previous period of the same kind
-    (this month so far against the whole of last month).
-
-    Use it for "how responsive are we" questions; for which conversations still need a reply use
-    inbox_overview. Example: get_response_rate(period="this_month", compare_to_previous=true).
-    """
-    state = app(ctx)
-    window = date_range(
-        start_date, end_date, default_days=30, past_only=True, period=period, zone=state.settings.zone
-    )
-    org = await state.org_id(organization_id)
-
-    async def fetch(w: DateWindow) -> RateFigures:
-        return rate_figures(w, await state.api.get_response_rate(org, start_date=w.start, end_date=w.end))
-
-    calls = [lambda: fetch(window), lambda: org_ref(state, org)]
-    if compare_to_previous:
-        calls.append(lambda: fetch(window.previous()))
-    results = await gather(*calls)
-    current, organization = results[0], results[1]
-    previous = results[2] if compare_to_previous else None
-    change = None
-    if previous and current.rate_percent is not None and previous.rate_percent is not None:
-        change = round(current.rate_percent - previous.rate_percent, 1)
-
-    lines = [f"Response rate in {organization.name}, {window_text(current.window)}: {rate_line(current)}"]
-    if previous:
-        lines.append(f"Previous window, {window_text(previous.window)}: {rate_line(previous)}")
-        if change is not None:
-            direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
-            lines.append(f"Change: {change:+g} percentage points ({direction})")
-    suggestions = state.available([call("inbox_overview")])
-    text, _ = fit(lines[0], lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
-    out = ResponseRateOut(organization=organization, current=current, previous=previous, change_points=change)
-    return tool_result(out, text, budget=state.settings.max_output_chars)
-
-
-# --- inbox overview ------------------------------------------------------------------------------
+from hyperrep_mcp.server.tools.periods import DateWindow, Period
 
 INDEX_BUDGET_S = 20.0  # how long a call waits for the index to catch up; the sync goes on after it
+
 
 OverviewSort = Annotated[
     Literal["longest_waiting", "recent"],
     Field(description="Order of the awaiting list: longest_waiting (who has waited longest) or recent"),
 ]
-
-
-def index_progress(ctx: Context, total: int, message: str) -> Progress:
-    """The index's sync progress as this call's first step (0 -> 1 of `total`), increasing only."""
-    last = 0.0
-
-    async def report(done: float, of: float | None, detail: str) -> None:
-        nonlocal last
-        value = min(0.99, done / of) if of else last
-        if value > last:
-            last = value
-            await ctx.report_progress(value, total=total, message=f"{message}: {detail}")
-
-    return report
 
 
 async def _draft_pending(state: AppState, org: str, conversation_id: str) -> bool:
@@ -148,6 +53,9 @@ async def _draft_pending(state: AppState, org: str, conversation_id: str) -> boo
     except HyperRepError:
         return False
     return any(d.status == "saved" for d in page.data)
+
+
+EXAMPLE: dict = {"period": "this_week"}
 
 
 @tool("Inbox overview")
@@ -215,7 +123,7 @@ async def inbox_overview(
         lambda: row_contact_names(state, org, rows),
         lambda: map_bounded(lambda r: _draft_pending(state, org, r.conversation_id), rows, limit=FANOUT),
     )
-    current = datetime.now(UTC)
+    current = now()
     items = [
         AwaitingItem(
             conversation_id=r.conversation_id,
@@ -232,7 +140,57 @@ async def inbox_overview(
     ]
     await ctx.report_progress(3, total=3, message="done")
 
-    notes = [] if coverage.complete else ["The index does not cover the whole window yet: counts may be low."]
+    first = next((i for i in items if not i.has_pending_draft), items[0] if items else None)
+    suggestions = state.available(
+        ([call("get_conversation_thread", conversation_id=first.conversation_id)] if first else [])
+        + (
+            [call("upsert_response_draft", conversation_id=first.conversation_id)]
+            if first and not first.has_pending_draft
+            else []
+        )
+        + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
+    )
+    overview = Overview(
+        organization=organization,
+        window=window,
+        sort=sort,
+        tally=tally,
+        awaiting=items,
+        awaiting_total=awaiting_total,
+        coverage=coverage.describe(current),
+        coverage_complete=coverage.complete,
+        rate=rate_fig,
+        drafts=draft_count,
+        suggestions=suggestions,
+    )
+    return shown(overview, budget=state.settings.max_output_chars)
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the overview found, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    window: DateWindow
+    sort: str
+    tally: index.InboxCounts
+    awaiting: list[AwaitingItem]  # the listed ones (at most `limit`)
+    awaiting_total: int  # all awaiting our reply in the window
+    coverage: str  # what the index covered, in words
+    coverage_complete: bool
+    rate: RateFigures | None  # None: the API could not say
+    drafts: tuple[int, bool] | None  # saved message drafts, and whether there are more than counted
+    suggestions: list[str]
+
+
+def shown(o: Overview, *, budget: int) -> CallToolResult:
+    """The whole result: a header, the counts, the rate and drafts, the coverage, then one line per
+    conversation awaiting our reply, with a note for the ones not listed; text and structured output
+    cut alike."""
+    items, tally, window, sort = o.awaiting, o.tally, o.window, o.sort
+    notes = (
+        [] if o.coverage_complete else ["The index does not cover the whole window yet: counts may be low."]
+    )
     # Folder and channel names come from the API: one line each in the text as in the structured view.
     folders: Counter[str] = Counter()
     for name, n in tally.by_folder.items():
@@ -241,7 +199,7 @@ async def inbox_overview(
     for name, n in tally.unread_by_channel.items():
         unread_by_channel[one_line(name) or "(none)"] += n
     w = Window(start_date=iso(window.start), end_date=iso(window.end))
-    header = f"Inbox overview — {organization.name}, {window_text(w)}"
+    header = f"Inbox overview — {o.organization.name}, {window_text(w)}"
     by_channel = ", ".join(f"{k} {v}" for k, v in sorted(unread_by_channel.items()))
     summary = [
         join_fields(
@@ -250,18 +208,18 @@ async def inbox_overview(
             f"{tally.awaiting} awaiting our reply",
             "folders: " + ", ".join(f"{k} {v}" for k, v in folders.items()) if folders else None,
         ),
-        f"Response rate: {rate_line(rate_fig)}" if rate_fig else "Response rate: unavailable right now.",
+        f"Response rate: {rate_line(o.rate)}" if o.rate else "Response rate: unavailable right now.",
     ]
-    if draft_count is not None:
-        n, more = draft_count
+    if o.drafts is not None:
+        n, more = o.drafts
         summary.append(f"Message drafts awaiting review: {n}{'+' if more else ''}")
-    summary.append(f"({coverage.describe(current)})")
+    summary.append(f"({o.coverage})")
     order = "longest wait first" if sort == "longest_waiting" else "most recent first"
 
     def head(kept: int) -> str:
-        shown = min(kept, len(items))
+        listed = min(kept, len(items))
         awaiting = (
-            f"Awaiting our reply (the customer wrote last) — {shown} of {awaiting_total} shown, {order}:"
+            f"Awaiting our reply (the customer wrote last) — {listed} of {o.awaiting_total} shown, {order}:"
             if tally.total
             else "No conversations in this window."
         )
@@ -284,9 +242,9 @@ async def inbox_overview(
     ]
     if tally.total and not items:
         lines.append("- none: every conversation in the window has our reply last")
-    if awaiting_total > len(items):
+    if o.awaiting_total > len(items):
         notes.append(
-            f"{awaiting_total - len(items)} more await our reply: "
+            f"{o.awaiting_total - len(items)} more await our reply: "
             + call(
                 "list_conversations",
                 awaiting_reply=True,
@@ -296,27 +254,17 @@ async def inbox_overview(
                 end_date=None if window.period else w.end_date,
             )
         )
-    first = next((i for i in items if not i.has_pending_draft), items[0] if items else None)
-    suggestions = state.available(
-        ([call("get_conversation_thread", conversation_id=first.conversation_id)] if first else [])
-        + (
-            [call("upsert_response_draft", conversation_id=first.conversation_id)]
-            if first and not first.has_pending_draft
-            else []
-        )
-        + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
-    )
     return fitted_result(
         lambda limit: fit(
             head,
             lines,
-            lambda _k: [*notes, *next_steps(suggestions)],
-            state.settings.max_output_chars,
+            lambda _k: [*notes, *next_steps(o.suggestions)],
+            budget,
             cut_note="(output limit reached: {n} more awaiting our reply are not shown)",
             limit=limit,
         ),
         lambda kept: InboxOverviewOut(
-            organization=organization,
+            organization=o.organization,
             window=w,
             conversations=tally.total,
             by_folder=dict(folders),
@@ -324,14 +272,14 @@ async def inbox_overview(
             unread_by_channel=dict(unread_by_channel),
             awaiting_total=tally.awaiting,
             awaiting_reply=items[:kept],
-            awaiting_complete=coverage.complete,
-            coverage=coverage.describe(current),
-            response_rate=rate_fig,
-            message_drafts_awaiting_review=draft_count[0] if draft_count else None,
+            awaiting_complete=o.coverage_complete,
+            coverage=o.coverage,
+            response_rate=o.rate,
+            message_drafts_awaiting_review=o.drafts[0] if o.drafts else None,
             notes=notes,
-            suggested_calls=suggestions,
+            suggested_calls=o.suggestions,
         ),
         total=len(items),
         list_name="awaiting_reply",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )

@@ -1,0 +1,83 @@
+"""get_response_rate: how many customer conversations we answered in a window, optionally against the previous one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import Field
+
+from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.views import RateFigures, ResponseRateOut
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import tool_result
+from hyperrep_mcp.server.tools.common import (
+    DateWindow,
+    EndDate,
+    OrganizationId,
+    StartDate,
+    app,
+    date_range,
+    org_ref,
+    rate_figures,
+    rate_line,
+    window_text,
+)
+from hyperrep_mcp.server.tools.periods import Period
+
+EXAMPLE: dict = {"period": "this_month", "compare_to_previous": True}
+
+
+@tool("Get response rate")
+async def get_response_rate(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    period: Period = None,
+    compare_to_previous: Annotated[
+        bool,
+        Field(
+            description="Also compute the previous period of the same kind (last month for this_month; "
+            "the window of equal length before explicit dates) and the change"
+        ),
+    ] = False,
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, ResponseRateOut]:
+    """How many customer conversations we answered: received, responded, and the rate as a percentage,
+    for a window (default: the last 30 days), optionally against the previous period of the same kind
+    (this month so far against the whole of last month).
+
+    Use it for "how responsive are we" questions; for which conversations still need a reply use
+    inbox_overview. Example: get_response_rate(period="this_month", compare_to_previous=true).
+    """
+    state = app(ctx)
+    window = date_range(
+        start_date, end_date, default_days=30, past_only=True, period=period, zone=state.settings.zone
+    )
+    org = await state.org_id(organization_id)
+
+    async def fetch(w: DateWindow) -> RateFigures:
+        return rate_figures(w, await state.api.get_response_rate(org, start_date=w.start, end_date=w.end))
+
+    calls = [lambda: fetch(window), lambda: org_ref(state, org)]
+    if compare_to_previous:
+        calls.append(lambda: fetch(window.previous()))
+    results = await gather(*calls)
+    current, organization = results[0], results[1]
+    previous = results[2] if compare_to_previous else None
+    change = None
+    if previous and current.rate_percent is not None and previous.rate_percent is not None:
+        change = round(current.rate_percent - previous.rate_percent, 1)
+
+    lines = [f"Response rate in {organization.name}, {window_text(current.window)}: {rate_line(current)}"]
+    if previous:
+        lines.append(f"Previous window, {window_text(previous.window)}: {rate_line(previous)}")
+        if change is not None:
+            direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
+            lines.append(f"Change: {change:+g} percentage points ({direction})")
+    suggestions = state.available([call("inbox_overview")])
+    text, _ = fit(lines[0], lines[1:], lambda _k: next_steps(suggestions), state.settings.max_output_chars)
+    out = ResponseRateOut(organization=organization, current=current, previous=previous, change_points=change)
+    return tool_result(out, text, budget=state.settings.max_output_chars)

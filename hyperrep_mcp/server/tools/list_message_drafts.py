@@ -1,0 +1,109 @@
+"""list_message_drafts: new outbound emails/texts waiting for review or queued to send."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.views import MessageDraftsOut, MessageDraftView, OrgRef
+from hyperrep_mcp.server.concurrency import gather
+from hyperrep_mcp.server.registry import tool
+from hyperrep_mcp.server.results import fitted_result
+from hyperrep_mcp.server.tools.common import (
+    Cursor,
+    EndDate,
+    Limit,
+    OrganizationId,
+    ResponseFormat,
+    StartDate,
+    app,
+    listing_dates,
+    org_ref,
+    walk,
+)
+
+EXAMPLE: dict = {}
+
+
+@tool("List message drafts")
+async def list_message_drafts(
+    ctx: Context,
+    start_date: StartDate = None,
+    end_date: EndDate = None,
+    limit: Limit = 25,
+    cursor: Cursor = None,
+    response_format: ResponseFormat = "concise",
+    organization_id: OrganizationId = None,
+) -> Annotated[CallToolResult, MessageDraftsOut]:
+    """Message drafts (new outbound emails/texts) with their status: saved for review, or queued to send.
+
+    Use it to see what outreach is waiting for a person to review. Replies inside a conversation are
+    response drafts instead (list_response_drafts). Dates filter on creation. Example: list_message_drafts().
+    """
+    state = app(ctx)
+    start, end = listing_dates(start_date, end_date, zone=state.settings.zone)
+    org = await state.org_id(organization_id)
+    detailed = response_format == "detailed"
+
+    async def fetch(api_cursor: str | None, size: int):
+        return await state.api.list_message_drafts(
+            org, limit=size, cursor=api_cursor, start_date=start, end_date=end
+        )
+
+    found, organization = await gather(
+        lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
+    )
+    views = [records.message_draft_view(d, detailed=detailed) for d in found.items]
+    suggested = state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
+    return shown(
+        organization,
+        views,
+        found.next_cursor,
+        suggested,
+        with_body=detailed,
+        budget=state.settings.max_output_chars,
+    )
+
+
+def shown(
+    organization: OrgRef,
+    views: list[MessageDraftView],
+    next_cursor: Callable[[int], str | None],
+    suggested: list[str],
+    *,
+    with_body: bool,
+    budget: int,
+) -> CallToolResult:
+    """The whole result: a header counting saved and queued drafts, one line per draft (with its
+    body when detailed), the cursor after the last one shown; text and structured output cut alike."""
+
+    def header(kept: int) -> str:
+        saved = sum(v.status == "saved" for v in views[:kept])
+        counts = join_fields(
+            f"{saved} saved for review" if saved else None,
+            f"{kept - saved} queued to send" if kept > saved else None,
+        )
+        return f"Message drafts in {organization.name} — {kept} shown" + (f" ({counts})" if counts else "")
+
+    def footer(kept: int) -> list[str]:
+        nxt = next_cursor(kept)
+        out = [f'next cursor: {nxt} (more: list_message_drafts(cursor="{nxt}"))'] if nxt else []
+        if not views:
+            out.append("No message drafts.")
+        return out + next_steps(suggested)
+
+    lines = [records.message_draft_line(v, with_body=with_body) for v in views]
+    return fitted_result(
+        lambda limit: fit(header, lines, footer, budget, limit=limit),
+        lambda kept: MessageDraftsOut(
+            organization=organization, drafts=views[:kept], next_cursor=next_cursor(kept)
+        ),
+        total=len(views),
+        list_name="drafts",
+        budget=budget,
+    )

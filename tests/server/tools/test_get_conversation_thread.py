@@ -1,0 +1,6 @@
+"""get_conversation_thread: its EXAMPLE's full text on the pinned sandbox (see snapshot.py)."""
+
+from hyperrep_mcp.server.tools import get_conversation_thread
+from tests.server.tools.snapshot import snapshot_test
+
+test_example = snapshot_test(get_conversation_thread)

@@ -1,0 +1,6 @@
+"""get_response_draft: its EXAMPLE's full text on the pinned sandbox (see snapshot.py)."""
+
+from hyperrep_mcp.server.tools import get_response_draft
+from tests.server.tools.snapshot import snapshot_test
+
+test_example = snapshot_test(get_response_draft)

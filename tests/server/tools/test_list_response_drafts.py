@@ -1,0 +1,6 @@
+"""list_response_drafts: its EXAMPLE's full text on the pinned sandbox (see snapshot.py)."""
+
+from hyperrep_mcp.server.tools import list_response_drafts
+from tests.server.tools.snapshot import snapshot_test
+
+test_example = snapshot_test(list_response_drafts)
