@@ -25,7 +25,13 @@ from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.common import OrganizationId, app, id_field, now, org_ref, walk
 from hyperrep_mcp.server.tools.write_common import again, shown
 
-EXAMPLE: dict[str, Any] = {"name": "Hal Jordan", "email": "hal@example.com"}
+# Someone new: the description's Hal Jordan is already a contact on the demo sandbox (so refused there).
+EXAMPLE: dict[str, Any] = {
+    "name": "Kyle Rayner",
+    "email": "kyle.rayner@example.com",
+    "phone_number": "(415) 555-0142",
+    "company_role": "Facilities Manager",
+}
 
 # How many contacts the same-email-or-phone check reads at most (the API has no contact search).
 DUPLICATE_SCAN_LIMIT = 5000

@@ -53,9 +53,9 @@ from hyperrep_mcp.server.tools.write_common import (
     visible_text,
 )
 
-# A conversation of the demo sandbox (Diana Prince's, the one the prompts use) and a short reply.
+# Diana Prince's email conversation on the demo sandbox (no reply draft pending there) and a short reply.
 EXAMPLE: dict[str, Any] = {
-    "conversation_id": "HR_id_PLACEHOLDER",
+    "conversation_id": "HR_id_0I-aEn9cxYZE5Y3YjLyWFg",
     "body_text": "Hi Diana, Tuesday at 2pm works. See you then!",
 }
 
