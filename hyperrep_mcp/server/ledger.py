@@ -81,8 +81,9 @@ class Created:
 class WriteLedger:
     """Per process: the results of the last minute's creates; everything else is asked upstream."""
 
-    def __init__(self, *, max_size: int = 1000) -> None:
+    def __init__(self, *, max_size: int = 1000, waits_s: tuple[float, ...] = RECONCILE_WAITS_S) -> None:
         self._recent: AsyncTTLCache[Any] = AsyncTTLCache(ttl_s=IDENTICAL_WITHIN_S, max_size=max_size)
+        self._waits_s = waits_s
 
     async def already_done(self, intent: Intent, now: datetime) -> Done | None:
         """Was this create or send already done? None: go ahead and write it."""
@@ -108,7 +109,7 @@ class WriteLedger:
         except OutcomeUnknownError as exc:
             lost = exc.cause.message
             made = intent.made
-            found = await _poll(lambda: made(started)) if made is not None else None
+            found = await self._poll(lambda: made(started)) if made is not None else None
             if found is not None:
                 return Created(found, lost=lost, found=True)
             if intent.sent is not None:
@@ -119,16 +120,15 @@ class WriteLedger:
                 ) from None
             return Created(await write(), lost=lost)  # looked first: nothing there, so one more try
 
-
-async def _poll(find: Finder) -> Any:
-    """`find()` a few times with short waits: a record may be listed a moment after it is made."""
-    for wait in RECONCILE_WAITS_S:
-        if wait:
-            await anyio.sleep(wait)
-        found = await find()
-        if found is not None:
-            return found
-    return None
+    async def _poll(self, find: Finder) -> Any:
+        """`find()` a few times with short waits: a record may be listed a moment after it is made."""
+        for wait in self._waits_s:
+            if wait:
+                await anyio.sleep(wait)
+            found = await find()
+            if found is not None:
+                return found
+        return None
 
 
 async def _quiet(find: Awaitable[Any]) -> Any:
