@@ -28,7 +28,6 @@ from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.common import OrganizationId, app, now, org_ref
 from hyperrep_mcp.server.tools.write_common import (
     PREVIEW_CHARS,
-    REPLAYED,
     AddNotification,
     AutosendDraft,
     BodyHtml,
@@ -37,10 +36,9 @@ from hyperrep_mcp.server.tools.write_common import (
     addressee,
     again,
     already_sent,
-    claim_confirmation,
     claim_released_if_not_sent,
     confirmation_body,
-    confirmed,
+    decide_send,
     not_created,
     send_refusal,
     send_requested,
@@ -121,15 +119,11 @@ async def create_message_draft(
     }  # fmt: skip
     payload = message_draft_payload(args)
     org = await state.org_id(organization_id)
-    send = send_requested(state, autosend_draft)
     organization = await org_ref(state, org)
-    too_long = send and too_long_to_confirm(payload.get("body_html"))
-    if too_long:
-        send = False
-    elif send and not confirmed(send_confirmation, "send"):
-        return not_created(organization, "Not sent and not saved: the send was not confirmed.")
-    if send and not claim_confirmation():
-        return not_created(organization, REPLAYED)
+    decision = decide_send(state, autosend_draft, send_confirmation, payload.get("body_html"))
+    if decision.refusal is not None:
+        return not_created(organization, decision.refusal)
+    send = decision.send
     # The one place the send flags are set: true only with a person's yes in autosend mode.
     payload["autosend_draft"] = send
     payload["add_notification"] = False if send else add_notification
@@ -145,7 +139,7 @@ async def create_message_draft(
     started = now()
     with claim_released_if_not_sent(send, before_write=True):
         done = await state.ledger.already_done(intent, started)
-    notes: list[str] = [too_long_note(payload.get("body_html"))] if too_long else []
+    notes: list[str] = [too_long_note(payload.get("body_html"))] if decision.too_long else []
     if done is not None and done.how == "sent":
         return not_created(organization, already_sent(done.record))
     if done is not None and done.how == "remembered":

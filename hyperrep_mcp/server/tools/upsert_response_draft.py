@@ -31,17 +31,15 @@ from hyperrep_mcp.server.state import AppState
 from hyperrep_mcp.server.tools.common import EPOCH, OrganizationId, app, id_field, now, org_ref
 from hyperrep_mcp.server.tools.write_common import (
     PREVIEW_CHARS,
-    REPLAYED,
     AddNotification,
     AutosendDraft,
     BodyHtml,
     BodyText,
     EmailList,
     already_sent,
-    claim_confirmation,
     claim_released_if_not_sent,
     confirmation_body,
-    confirmed,
+    decide_send,
     not_created,
     quiet,
     send_refusal,
@@ -128,18 +126,14 @@ async def upsert_response_draft(
         {"body_text": body_text, "body_html": body_html, "cc_emails": cc_emails, "bcc_emails": bcc_emails}
     )
     org = await state.org_id(organization_id)
-    send = send_requested(state, autosend_draft)
     # fetch: the pending draft, then whether this reply was already sent, then write
     existing, organization = await gather(
         lambda: pending_draft(state, org, conversation_id), lambda: org_ref(state, org)
     )
-    too_long = send and too_long_to_confirm(payload["body_html"])
-    if too_long:
-        send = False
-    elif send and not confirmed(send_confirmation, "send"):
-        return not_created(organization, "Not sent and not saved: the send was not confirmed.")
-    if send and not claim_confirmation():
-        return not_created(organization, REPLAYED)
+    decision = decide_send(state, autosend_draft, send_confirmation, payload["body_html"])
+    if decision.refusal is not None:
+        return not_created(organization, decision.refusal)
+    send = decision.send
     intent = Intent(
         "upsert_response_draft",
         org,
@@ -152,7 +146,7 @@ async def upsert_response_draft(
         if send
         else None,
     )
-    notes: list[str] = [too_long_note(payload["body_html"])] if too_long else []
+    notes: list[str] = [too_long_note(payload["body_html"])] if decision.too_long else []
     with claim_released_if_not_sent(send, before_write=True):
         if (done := await state.ledger.already_done(intent, now())) is not None:
             return not_created(organization, already_sent(done.record))

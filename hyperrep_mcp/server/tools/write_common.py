@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import ElicitationResult
@@ -83,6 +84,31 @@ async def quiet(read: Awaitable[Any]) -> Any:
 
 def send_requested(state: AppState, autosend_draft: bool) -> bool:
     return state.settings.write_policy.may_send and autosend_draft is True
+
+
+@dataclass(frozen=True)
+class SendDecision:
+    """Whether this call sends. `too_long`: a send was asked for but the body cannot be shown whole,
+    so it is saved for review; `refusal`: nothing happens (not confirmed, or a confirmation used)."""
+
+    send: bool
+    too_long: bool = False
+    refusal: str | None = None
+
+
+def decide_send(
+    state: AppState, autosend_draft: bool, answer: ElicitationResult[Any] | None, body_html: str | None
+) -> SendDecision:
+    """The send confirmation flow's verdict, claiming the confirmation when it sends (single use)."""
+    if not send_requested(state, autosend_draft):
+        return SendDecision(send=False)
+    if too_long_to_confirm(body_html):
+        return SendDecision(send=False, too_long=True)
+    if not confirmed(answer, "send"):
+        return SendDecision(send=False, refusal="Not sent and not saved: the send was not confirmed.")
+    if not claim_confirmation():
+        return SendDecision(send=False, refusal=REPLAYED)
+    return SendDecision(send=True)
 
 
 def confirmed(answer: ElicitationResult[Any] | None, field: str) -> bool:
