@@ -62,5 +62,5 @@ async def test_unknown_argument_names_are_cut_short_in_the_error(client: Client,
     message = text_of(result)
     assert len(message) < 600, len(message)
     assert message.startswith("list_contacts has no argument '0qqq") and "and 3 more (8 in all)" in message
-    assert "Its arguments are: cursor, limit, organization_id, query, response_format." in message
+    assert "Its arguments are: company_id, cursor, limit, organization_id, query, response_format." in message
     assert sandbox.sandbox.requests[before:] == []
