@@ -16,7 +16,7 @@ One confirmation authorizes one send. On 2026-07-28 the answer arrives with a se
 the sealed token is unique per question asked (random AEAD nonce, issue time), so its digest is the
 confirmation's single-use identity (`confirmation_id()`). A replica records the identities it has
 acted on (`claim()`); that set is per process, so the write tools also look upstream for the same
-message already queued or sent before sending (reconcile.find_sent_*): a replay at a second replica
+message already queued or sent before sending (ledger.py): a replay at a second replica
 finds the first send there. On 2025-11-25 the answer comes back inside the call, once; no replay.
 """
 

@@ -1,19 +1,16 @@
-"""Finding what a create may already have made, so a write is never duplicated.
+"""Finding upstream what a create or send may already have made: what counts as "the same".
 
-Used twice: before a create (an identical draft saved in the last minute, possibly by another
-replica, is returned instead of a second one) and after a create whose outcome is unknown
-(timeout, dropped connection, 5xx after sending): look first, retry only if nothing is there.
+The finders answer for ledger.py, which decides when to look: before a create (an identical draft
+saved in the last minute, possibly by another replica), before a send (the same message already
+queued or sent), and after a create whose outcome is unknown (look first, retry only if nothing
+is there).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
-
-import anyio
 
 from hyperrep_mcp.api import HyperRepClient, paginate
 from hyperrep_mcp.api.models import Contact, Conversation, Message, MessageDraft, ResponseDraft
@@ -24,15 +21,6 @@ from hyperrep_mcp.server.concurrency import map_bounded
 CLOCK_SLACK = timedelta(seconds=90)
 DRAFT_PAGES = 3
 CONTACT_PAGES = 30
-# After an unknown outcome the record may take a moment to be listed.
-RECONCILE_WAITS_S = (0.0, 0.5, 1.5)
-
-
-def fingerprint(kind: str, org: str, payload: dict[str, Any]) -> str:
-    """Identity of a create request, for "the same create again within 60 s"."""
-    stable = {k: v for k, v in payload.items() if k not in ("add_notification",)}
-    raw = json.dumps([kind, org, stable], sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def norm_text(html: str | None) -> str:
@@ -100,17 +88,6 @@ async def find_contact(
             if recent and same_contact(contact, payload):
                 found = contact  # keep walking: the newest match is the one we made
     return found
-
-
-async def poll(find: Any) -> Any:
-    """`find()` a few times with short waits: a record may be listed a moment after it is made."""
-    for wait in RECONCILE_WAITS_S:
-        if wait:
-            await anyio.sleep(wait)
-        found = await find()
-        if found is not None:
-            return found
-    return None
 
 
 # --- already sent? ---------------------------------------------------------------------------------

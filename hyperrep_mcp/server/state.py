@@ -28,6 +28,7 @@ from hyperrep_mcp.render.text import strip_invisible
 from hyperrep_mcp.render.views import MessageView
 from hyperrep_mcp.server.cache import AsyncTTLCache
 from hyperrep_mcp.server.concurrency import map_bounded
+from hyperrep_mcp.server.ledger import WriteLedger
 from hyperrep_mcp.server.results import ToolInputError
 
 # Parallel upstream requests one step of a tool call may have in flight (a page's contacts resolve in
@@ -69,8 +70,8 @@ class AppState:
         default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=1)
     )
     contacts: AsyncTTLCache[Contact] = field(default_factory=lambda: AsyncTTLCache(ttl_s=300, max_size=5000))
-    # Creates of the last minute by request fingerprint: an identical create returns the first result.
-    recent_writes: AsyncTTLCache[Any] = field(default_factory=lambda: AsyncTTLCache(ttl_s=60, max_size=1000))
+    # Was a create or send already done? (an identical create within a minute returns the first)
+    ledger: WriteLedger = field(default_factory=WriteLedger)
     # Answers worth reusing for seconds, not minutes (completion pages, asked on every keystroke).
     short_lived: AsyncTTLCache[Any] = field(default_factory=lambda: AsyncTTLCache(ttl_s=30, max_size=256))
     # Sent messages do not change: their rendering (HTML parsing, trimming) is done once.

@@ -20,6 +20,10 @@ a tool left out of the list is not served (and tests/server/tools/test_meta.py s
 
 from hyperrep_mcp.server.registry import ToolSpec
 from hyperrep_mcp.server.tools import (
+    create_contact,
+    create_message_draft,
+    delete_message_draft,
+    delete_response_draft,
     get_contact,
     get_conversation_thread,
     get_message_draft,
@@ -36,7 +40,7 @@ from hyperrep_mcp.server.tools import (
     list_response_drafts,
     list_sales,
     search_messages,
-    writes,
+    upsert_response_draft,
 )
 
 ALL_TOOLS: tuple[ToolSpec, ...] = (
@@ -56,9 +60,9 @@ ALL_TOOLS: tuple[ToolSpec, ...] = (
     get_message_draft.get_message_draft,
     list_response_drafts.list_response_drafts,
     get_response_draft.get_response_draft,
-    writes.create_contact,
-    writes.create_message_draft,
-    writes.upsert_response_draft,
-    writes.delete_message_draft,
-    writes.delete_response_draft,
+    create_contact.create_contact,
+    create_message_draft.create_message_draft,
+    upsert_response_draft.upsert_response_draft,
+    delete_message_draft.delete_message_draft,
+    delete_response_draft.delete_response_draft,
 )
