@@ -35,10 +35,8 @@ from hyperrep_mcp.server.tools.common import (
     row_contact_names,
     window_text,
 )
+from hyperrep_mcp.server.tools.index_common import SYNC_BUDGET_S
 from hyperrep_mcp.server.tools.periods import DateWindow, Period
-
-INDEX_BUDGET_S = 20.0  # how long a call waits for the index to catch up; the sync goes on after it
-
 
 OverviewSort = Annotated[
     Literal["longest_waiting", "recent"],
@@ -106,7 +104,7 @@ async def inbox_overview(
     idx = state.index(org)
     coverage, rate_fig, draft_count, organization = await gather(
         lambda: idx.ensure_fresh(
-            window.start, budget_s=INDEX_BUDGET_S, progress=index_progress(ctx, 3, "updating the inbox index")
+            window.start, budget_s=SYNC_BUDGET_S, progress=index_progress(ctx, 3, "updating the inbox index")
         ),
         rate,
         drafts,

@@ -41,6 +41,14 @@ from hyperrep_mcp.server.tools.common import (
     row_contact_names,
     walk,
 )
+from hyperrep_mcp.server.tools.index_common import (
+    CURSOR_PREFIX,
+    SYNC_BUDGET_S,
+    IndexPosition,
+    decode_cursor,
+    encode_cursor,
+    query_fingerprint,
+)
 from hyperrep_mcp.server.tools.periods import Period
 
 FILTER_SCAN_LIMIT = 1000
@@ -73,24 +81,6 @@ ConversationSort = Annotated[
         description="recent: latest activity first; longest_waiting: those awaiting our reply, longest wait first"
     ),
 ]
-
-
-INDEX_CURSOR = "ix1."  # an offset into an answer from the inbox index (not an API cursor)
-
-
-INDEX_BUDGET_S = 20.0
-
-
-def _index_offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    raw = cursor.removeprefix(INDEX_CURSOR)
-    if cursor.startswith(INDEX_CURSOR) and raw.isdigit() and len(raw) < 7:
-        return int(raw)
-    raise ToolInputError(
-        "cursor is not from a list_conversations answer with the same filters (channel, awaiting_reply or "
-        "sort): start again without cursor."
-    )
 
 
 def row_view(r: index.ConversationRow, name: str | None, *, detailed: bool) -> ConversationView:
@@ -169,7 +159,20 @@ async def list_conversations(
     state = app(ctx)
     start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)
     if channel or awaiting_reply or sort == "longest_waiting":
-        offset = _index_offset(cursor)
+        fingerprint = query_fingerprint(
+            "list_conversations",
+            contact_id=contact_id,
+            start_date=start_date,
+            end_date=end_date,
+            period=period,
+            folder=folder,
+            channel=channel,
+            unread_only=unread_only,
+            awaiting_reply=awaiting_reply,
+            sort=sort,
+            organization_id=organization_id,
+        )
+        position = decode_cursor(cursor, fingerprint)
         org = await state.org_id(organization_id)
         return await _from_index(
             ctx,
@@ -184,10 +187,11 @@ async def list_conversations(
             awaiting_only=awaiting_reply,
             sort=sort,
             limit=limit,
-            offset=offset,
+            position=position,
+            fingerprint=fingerprint,
             detailed=response_format == "detailed",
         )
-    if cursor and cursor.startswith(INDEX_CURSOR):
+    if cursor and cursor.startswith(CURSOR_PREFIX):
         raise ToolInputError(
             "cursor comes from a listing filtered by channel, awaiting_reply or sort: repeat those arguments "
             "with it, or start again without cursor."
@@ -298,7 +302,8 @@ async def _from_index(
     awaiting_only: bool,
     sort: str,
     limit: int,
-    offset: int,
+    position: IndexPosition,
+    fingerprint: str,
     detailed: bool,
 ) -> CallToolResult:
     """The listing answered from the inbox index: complete (no scan bound) and able to filter on what
@@ -306,13 +311,16 @@ async def _from_index(
     idx = state.index(org)
     coverage, organization = await gather(
         lambda: idx.ensure_fresh(
-            start, budget_s=INDEX_BUDGET_S, progress=index_progress(ctx, 1, "updating the inbox index")
+            start, budget_s=SYNC_BUDGET_S, progress=index_progress(ctx, 1, "updating the inbox index")
         ),
         lambda: org_ref(state, org),
     )
     current = now()
     lo = start or (current - timedelta(days=state.settings.index_days))
     hi = end or current
+    if position.until is not None and position.until < hi:  # later pages keep the first page's window
+        hi = position.until
+    offset = position.offset
     # Unread leaves spam out (SPEC 2), as inbox_overview's counts do, unless spam is asked for by name.
     skip_spam = unread_only and not folder
     rows, total = index.conversations(
@@ -351,7 +359,9 @@ async def _from_index(
         scope=scope,
         detailed=detailed,
         now=current,
-        next_cursor=lambda kept: f"{INDEX_CURSOR}{offset + kept}" if offset + kept < total else None,
+        next_cursor=lambda kept: (
+            encode_cursor(offset + kept, fingerprint, until=hi) if offset + kept < total else None
+        ),
         available=state.available,
         window=Window(start_date=iso(lo), end_date=iso(hi)),
         total=total,
