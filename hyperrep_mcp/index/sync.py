@@ -82,7 +82,7 @@ class Coverage:
             if self.states_listed is None:
                 parts.append("folders/read state not listed yet")
             elif (self.last_synced - self.states_listed).total_seconds() >= 1:
-                parts.append(f"folders/read state as of {_age(current, self.states_listed)}")
+                parts.append(f"folders/read state listed {_age(current, self.states_listed, seconds=True)}")
         if not self.complete:
             gap = (
                 f"{self.pending:,} conversations' messages not read yet"
@@ -97,9 +97,11 @@ class Coverage:
         return " · ".join(parts)
 
 
-def _age(now: datetime, then: datetime) -> str:
+def _age(now: datetime, then: datetime, *, seconds: bool = False) -> str:
     age = max(0, int((now - then).total_seconds()))
-    return "just now" if age < 60 else f"{age // 60} min ago" if age < 3600 else f"{age // 3600} h ago"
+    if age < 60:
+        return f"{age} s ago" if seconds else "just now"
+    return f"{age // 60} min ago" if age < 3600 else f"{age // 3600} h ago"
 
 
 @dataclass
