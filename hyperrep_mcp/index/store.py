@@ -511,6 +511,16 @@ class Store:
 
     # --- plain reads -----------------------------------------------------------------------
 
+    def activity_cuts(self, org: str, start: float, end: float, per_slice: int) -> list[float]:
+        """Times in (start, end) cutting the stored conversations active since `start` into runs of
+        about `per_slice`: where a listing can be sliced so that each slice is about one page."""
+        rows = self.con.execute(
+            "select last_activity_at from conversations where org_id = ? and last_activity_at > ?"
+            " and last_activity_at < ? order by last_activity_at",
+            (org, start, end),
+        ).fetchall()
+        return sorted({rows[i][0] for i in range(per_slice, len(rows), per_slice)})
+
     def stale_conversations(self, org: str) -> list[tuple[str, float | None]]:
         rows = self.con.execute(
             "select conversation_id, last_activity_at from conversations where org_id = ?"

@@ -44,6 +44,10 @@ FULL_LISTING_EVERY_S = 60.0
 # A listing longer than this is cut into slices walked at once (at most MAX_SLICES).
 SLICE_S = 7 * 86400.0
 MAX_SLICES = 16
+# A window listed again whole is cut where the stored conversations put about this many per slice
+# (room below PAGE for new ones), so the slices, walked at once, take about one page each.
+RELIST_PER_SLICE = 80
+MAX_RELIST_SLICES = 32
 # Contacts and companies have no change marker: listed again when older than this.
 DIRECTORY_EVERY_S = 900.0
 
@@ -373,8 +377,14 @@ class OrgIndex:
                 for cid, activity in store.stale_conversations(org):
                     queued.add(cid)
                     await send.send((cid, activity))
+                cuts = store.activity_cuts(org, list_from, now, RELIST_PER_SLICE) if full else []
+                if 0 < len(cuts) < MAX_RELIST_SLICES:
+                    bounds = [list_from, *cuts]
+                    parts = [(a, b) for a, b in zip(bounds, [*cuts, None], strict=True)]
+                else:
+                    parts = _slices(list_from, now)
                 async with anyio.create_task_group() as slices:
-                    for since, until in _slices(list_from, now):
+                    for since, until in parts:
                         slices.start_soon(walk_slice, since, until)
                 listing_done = True
 
