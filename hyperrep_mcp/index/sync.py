@@ -25,6 +25,7 @@ from anyio.abc import TaskGroup
 
 from hyperrep_mcp.api import HyperRepClient, HyperRepError
 from hyperrep_mcp.api.client import current_stats, track_calls
+from hyperrep_mcp.api.errors import UnreachableError, UpstreamTimeoutError
 from hyperrep_mcp.api.models import Conversation, Message
 from hyperrep_mcp.index.store import Store, StoredMessage, channel_of, dt, ts
 from hyperrep_mcp.render.text import message_text, strip_invisible
@@ -445,7 +446,10 @@ class OrgIndex:
                 report.listing_pages += 1
                 return page
             except HyperRepError as exc:
-                if not exc.retryable or attempt == ROUNDS - 1:
+                # An API that hangs or cannot be reached has had the client's retries already: more
+                # rounds would only hold the caller (a failing directory used to cut this short).
+                hopeless = isinstance(exc, UpstreamTimeoutError | UnreachableError)
+                if not exc.retryable or hopeless or attempt == ROUNDS - 1:
                     raise
                 await anyio.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
