@@ -86,7 +86,7 @@ class Coverage:
             # New activity shows at once; folder moves and read state only with a whole listing.
             if self.states_listed is None:
                 parts.append("folders/read state not listed yet")
-            elif (self.last_synced - self.states_listed).total_seconds() >= 1:
+            elif (self.last_synced - self.states_listed).total_seconds() >= 10:  # not for a blink
                 parts.append(f"folders/read state listed {_age(current, self.states_listed, seconds=True)}")
         if not self.complete:
             gap = (
