@@ -35,6 +35,9 @@ last activity or any of its messages falls in it::
     awaiting_reply(index.store, org, start=, end=, channel=, sort="longest_waiting", limit=, offset=)
         -> (list[ConversationRow], total)          # SPEC 2 definition
     conversation_rows(index.store, org, [conversation_id, ...]) -> {id: ConversationRow}
+    current_rows(index.store, org, api_conversations) -> {id: ConversationRow}
+        # only rows current for what the API just listed (messages stored for that
+        # last_activity_at, same folder and read state): overlay index facts only from these
     search(index.store, org, parse_query(text), start=, end=, direction=, channel=, contact_id=,
            limit=, offset=) -> (list[SearchHit], total)   # newest first
     response_times(index.store, org, start=, end=, channel=) -> ResponseTimes (overall, by_channel)
@@ -67,6 +70,7 @@ from hyperrep_mcp.index.queries import (
     conversation_rows,
     conversations,
     counts,
+    current_rows,
     response_times,
     search,
 )
@@ -101,6 +105,7 @@ __all__ = [
     "conversation_rows",
     "conversations",
     "counts",
+    "current_rows",
     "fold",
     "folder_key",
     "parse_query",

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from hyperrep_mcp.api.models import Conversation
 from hyperrep_mcp.index.search import ParsedQuery
-from hyperrep_mcp.index.store import SPAM_FOLDERS, Store, dt, fold, ts, window_seconds
+from hyperrep_mcp.index.store import SPAM_FOLDERS, Store, dt, fold, folder_key, ts, window_seconds
 from hyperrep_mcp.render.records import message_gist
+from hyperrep_mcp.render.text import trim_reply
 
 Sort = Literal["recent", "longest_waiting"]
 GIST_CHARS = 100
@@ -122,7 +125,8 @@ def _row(r: Any) -> ConversationRow:
         last_direction=r["last_direction"],
         last_message_at=dt(r["last_ts"]),
         last_sender=r["last_sender"],
-        gist=message_gist(r["last_body"], GIST_CHARS) if r["last_body"] else None,
+        # The index keeps signatures (they are searchable); a gist says what the message is about.
+        gist=message_gist(trim_reply(r["last_body"]).body, GIST_CHARS) if r["last_body"] else None,
         awaiting=bool(r["awaiting"]),
         waiting_since=dt(r["waiting_since"]),
         messages_stored=r["fetched_activity"] is not None,
@@ -213,6 +217,39 @@ def conversation_rows(store: Store, org: str, conversation_ids: list[str]) -> di
     return {r["conversation_id"]: _row(r) for r in rows}
 
 
+def current_rows(store: Store, org: str, listed: Iterable[Conversation]) -> dict[str, ConversationRow]:
+    """The index's rows for conversations the API just listed, only where the row is current: its
+    messages stored for exactly the listed last_activity_at, and folder and read state as listed.
+    A row left out is stale (or unknown): show the API's own fields for it, without index facts."""
+    wanted = {c.conversation_id: c for c in listed}
+    rows = conversation_rows(store, org, list(wanted))
+    fetched = (
+        dict(
+            store.con.execute(
+                "select conversation_id, fetched_activity from conversations where org_id = ?"  # noqa: S608
+                f" and conversation_id in ({', '.join('?' for _ in rows)})",
+                (org, *rows),
+            ).fetchall()
+        )
+        if rows
+        else {}
+    )
+    out = {}
+    for cid, row in rows.items():
+        api = wanted[cid]
+        activity = ts(api.last_activity_at)
+        if (
+            row.messages_stored
+            and activity is not None
+            and fetched.get(cid) == activity
+            and ts(row.last_activity_at) == activity
+            and folder_key(row.folder) == folder_key(api.folder)
+            and row.is_read == api.is_read
+        ):
+            out[cid] = row
+    return out
+
+
 def awaiting_reply(
     store: Store,
     org: str,
@@ -281,7 +318,13 @@ def search(
     offset: int = 0,
 ) -> tuple[list[SearchHit], int]:
     """Messages whose subject or visible body matches, newest first, and how many match in all."""
-    where = ["message_fts match :match", "m.org_id = :org"]
+    # Only messages of a conversation the index holds: never an orphan of one deleted meanwhile.
+    where = [
+        "message_fts match :match",
+        "m.org_id = :org",
+        "exists (select 1 from conversations c where c.org_id = m.org_id"
+        " and c.conversation_id = m.conversation_id)",
+    ]
     params: dict[str, Any] = {"match": query.fts(), "org": org}
     if start is not None:
         where.append("m.ts >= :start")

@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 2
+# 3: unsent outbound messages no longer count as our reply; bodies keep signatures; full_listed_from.
+SCHEMA_VERSION = 3
 # Folders whose conversations nobody is waiting on (SPEC 2: spam, archive(d), trash).
 CLOSED_FOLDERS = ("spam", "archive", "archived", "trash")
 SPAM_FOLDERS = ("spam",)
@@ -30,7 +31,8 @@ create table sync_state(
     org_id text primary key,
     covered_from real,          -- earliest start a complete listing has reached
     last_listed real,           -- local time the last complete listing started
-    last_full_listing real,     -- local time the last listing of the whole covered window started
+    last_full_listing real,     -- local time the last listing of a whole window started
+    full_listed_from real,      -- where that listing started (folders/read state current from here)
     directory_synced real       -- local time contacts and companies were last listed
 );
 create table conversations(
@@ -50,7 +52,7 @@ create table conversations(
     last_direction text,        -- of the latest message
     last_ts real,
     last_message integer,       -- messages.id of the latest message
-    last_out real,              -- our latest message
+    last_out real,              -- our latest *sent* message (a draft or failed send is no reply)
     first_in real,              -- the customer's first message
     first_reply real,           -- our first *sent* message after first_in
     waiting_since real,         -- the customer's first message after last_out
@@ -69,7 +71,7 @@ create table messages(
     ts real,                    -- sent_at, else created_at
     is_read integer,
     sender text,
-    body text not null,         -- cleaned as the model reads it: hidden text and quoted history gone
+    body text not null,         -- visible text, quoted history trimmed, signature kept; hidden text gone
     unique (org_id, conversation_id, message_id)
 );
 create index messages_conversation on messages(org_id, conversation_id, ts);
@@ -175,9 +177,16 @@ class StoredMessage:
 def _thread_facts(stored: list[tuple[int, StoredMessage]]) -> dict[str, Any]:
     """What a conversation's messages say about it: who wrote last, when, when the customer wrote
     first, our first sent reply after that, and since when the customer has waited."""
-    ordered = sorted(stored, key=lambda p: (p[1].ts if p[1].ts is not None else float("-inf"), p[0]))
+    # An outbound message never sent (a draft, a failed send) is no reply: it neither ends the
+    # customer's wait nor makes us the last to write, so awaiting and response times agree.
+    ordered = sorted(
+        ((i, m) for i, m in stored if m.direction != "outbound" or m.sent_at is not None),
+        key=lambda p: (p[1].ts if p[1].ts is not None else float("-inf"), p[0]),
+    )
     msgs = [m for _, m in ordered]
-    last_out = max((m.ts for m in msgs if m.direction == "outbound" and m.ts is not None), default=None)
+    last_out = max(
+        (m.sent_at for m in msgs if m.direction == "outbound" and m.sent_at is not None), default=None
+    )
     first_in = min((m.ts for m in msgs if m.direction == "inbound" and m.ts is not None), default=None)
     first_reply = None
     if first_in is not None:
@@ -292,19 +301,21 @@ class Store:
 
     def sync_state(self, org: str) -> dict[str, float | None]:
         row = self.con.execute("select * from sync_state where org_id = ?", (org,)).fetchone()
-        keys = ("covered_from", "last_listed", "last_full_listing", "directory_synced")
+        keys = ("covered_from", "last_listed", "last_full_listing", "full_listed_from", "directory_synced")
         return {k: (row[k] if row else None) for k in keys}
 
     def set_sync_state(self, org: str, **values: float | None) -> None:
         state = self.sync_state(org)
         state.update(values)
         self.con.execute(
-            "insert or replace into sync_state values (?, ?, ?, ?, ?)",
+            "insert or replace into sync_state (org_id, covered_from, last_listed, last_full_listing,"
+            " full_listed_from, directory_synced) values (?, ?, ?, ?, ?, ?)",
             (
                 org,
                 state["covered_from"],
                 state["last_listed"],
                 state["last_full_listing"],
+                state["full_listed_from"],
                 state["directory_synced"],
             ),
         )
@@ -358,6 +369,11 @@ class Store:
         a thread half stored. `activity` is the last_activity_at these messages reflect."""
         unique = {m.message_id: m for m in messages}  # pages overlapping after a retry: never doubled
         with self.transaction() as con:
+            known = con.execute(
+                "select 1 from conversations where org_id = ? and conversation_id = ?", (org, conversation_id)
+            ).fetchone()
+            if known is None:  # deleted meanwhile (gone upstream): its messages must not linger
+                return
             old = [
                 r[0]
                 for r in con.execute(
@@ -443,6 +459,41 @@ class Store:
             )
         con.executemany("insert or replace into contacts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
+    def delete_conversation(self, org: str, conversation_id: str) -> None:
+        """A conversation gone upstream: it, its messages and their search rows, in one transaction."""
+        self.delete_conversations(org, [conversation_id])
+
+    def delete_conversations(self, org: str, conversation_ids: Iterable[str]) -> None:
+        ids = list(conversation_ids)
+        if not ids:
+            return
+        with self.transaction() as con:
+            for cid in ids:
+                rows = [
+                    (r[0],)
+                    for r in con.execute(
+                        "select id from messages where org_id = ? and conversation_id = ?", (org, cid)
+                    )
+                ]
+                con.executemany("delete from message_fts where rowid = ?", rows)
+                con.executemany("delete from messages where id = ?", rows)
+                con.execute("delete from conversations where org_id = ? and conversation_id = ?", (org, cid))
+
+    def delete_unlisted(self, org: str, start: float, end: float, listed: set[str]) -> list[str]:
+        """After a complete listing of [start, end): forget the stored conversations in that range
+        the listing did not return (deleted upstream). Returns their ids."""
+        gone = [
+            r[0]
+            for r in self.con.execute(
+                "select conversation_id from conversations where org_id = ?"
+                " and last_activity_at >= ? and last_activity_at < ?",
+                (org, start, end),
+            )
+            if r[0] not in listed
+        ]
+        self.delete_conversations(org, gone)
+        return gone
+
     def prune(self, org: str, before: float) -> None:
         """Forget conversations whose last activity fell out of the index's reach."""
         with self.transaction() as con:
@@ -459,6 +510,16 @@ class Store:
             con.execute("delete from conversations where org_id = ? and last_activity_at < ?", (org, before))
 
     # --- plain reads -----------------------------------------------------------------------
+
+    def activity_cuts(self, org: str, start: float, end: float, per_slice: int) -> list[float]:
+        """Times in (start, end) cutting the stored conversations active since `start` into runs of
+        about `per_slice`: where a listing can be sliced so that each slice is about one page."""
+        rows = self.con.execute(
+            "select last_activity_at from conversations where org_id = ? and last_activity_at > ?"
+            " and last_activity_at < ? order by last_activity_at",
+            (org, start, end),
+        ).fetchall()
+        return sorted({rows[i][0] for i in range(per_slice, len(rows), per_slice)})
 
     def stale_conversations(self, org: str) -> list[tuple[str, float | None]]:
         rows = self.con.execute(

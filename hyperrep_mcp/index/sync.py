@@ -25,6 +25,7 @@ from anyio.abc import TaskGroup
 
 from hyperrep_mcp.api import HyperRepClient, HyperRepError
 from hyperrep_mcp.api.client import current_stats, track_calls
+from hyperrep_mcp.api.errors import UnreachableError, UpstreamTimeoutError
 from hyperrep_mcp.api.models import Conversation, Message
 from hyperrep_mcp.index.store import Store, StoredMessage, channel_of, dt, ts
 from hyperrep_mcp.render.text import message_text, strip_invisible
@@ -38,11 +39,16 @@ OVERLAP_S = 120.0
 # Rounds a sync gives conversations whose messages failed to load (each after the client's retries).
 ROUNDS = 4
 # Read state and folder moves do not change last_activity_at, so the incremental listing cannot see
-# them: the whole window is listed again when the last full listing is older than this.
-FULL_LISTING_EVERY_S = 600.0
+# them: the asked window is listed whole again when its last full listing is older than this. Slices
+# are walked at once, so that costs about one round trip more than an incremental listing.
+FULL_LISTING_EVERY_S = 60.0
 # A listing longer than this is cut into slices walked at once (at most MAX_SLICES).
 SLICE_S = 7 * 86400.0
 MAX_SLICES = 16
+# A window listed again whole is cut where the stored conversations put about this many per slice
+# (room below PAGE for new ones), so the slices, walked at once, take about one page each.
+RELIST_PER_SLICE = 80
+MAX_RELIST_SLICES = 32
 # Contacts and companies have no change marker: listed again when older than this.
 DIRECTORY_EVERY_S = 900.0
 
@@ -63,6 +69,8 @@ class Coverage:
     complete: bool  # the asked window is fully listed and every message stored
     error: str | None = None  # why the last sync stopped short, if it did
     listed: bool = True  # the asked window is fully listed (its messages may still be pending)
+    # When folders and read state were last listed for the whole asked window (None: not yet).
+    states_listed: datetime | None = None
 
     def describe(self, now: datetime | None = None) -> str:
         """One line for a header: window, conversations, messages, freshness, gaps."""
@@ -77,11 +85,13 @@ class Coverage:
         else:
             parts += ["index not yet listed", held]
         if self.last_synced is not None:
-            age = max(0, int((current - self.last_synced).total_seconds()))
-            fresh = (
-                "just now" if age < 60 else f"{age // 60} min ago" if age < 3600 else f"{age // 3600} h ago"
-            )
+            fresh = _age(current, self.last_synced)
             parts.append(f"synced {fresh}")
+            # New activity shows at once; folder moves and read state only with a whole listing.
+            if self.states_listed is None:
+                parts.append("folders/read state not listed yet")
+            elif (self.last_synced - self.states_listed).total_seconds() >= 10:  # not for a blink
+                parts.append(f"folders/read state listed {_age(current, self.states_listed, seconds=True)}")
         if not self.complete:
             gaps = []
             if not self.listed and self.window_start is not None:
@@ -97,6 +107,13 @@ class Coverage:
         return " · ".join(parts)
 
 
+def _age(now: datetime, then: datetime, *, seconds: bool = False) -> str:
+    age = max(0, int((now - then).total_seconds()))
+    if age < 60:
+        return f"{age} s ago" if seconds else "just now"
+    return f"{age // 60} min ago" if age < 3600 else f"{age // 3600} h ago"
+
+
 @dataclass
 class SyncReport:
     """What one sync did (for the bench and logs)."""
@@ -110,6 +127,8 @@ class SyncReport:
     failed: int = 0
     seconds: float = 0.0
     full_listing: bool = False
+    deleted: int = 0  # stored conversations a full listing no longer returned (deleted upstream)
+    directory_error: str | None = None  # contacts/companies not refreshed (the old ones kept)
 
 
 @dataclass
@@ -180,12 +199,17 @@ class OrgIndex:
         covered_from = state["covered_from"]
         wanted = max(ts(start) if start else 0.0, ts(self.reach_start()) or 0.0)
         listed = covered_from is not None and covered_from <= wanted + OVERLAP_S
+        full_from = state["full_listed_from"]
+        states = (
+            state["last_full_listing"] if full_from is not None and full_from <= wanted + OVERLAP_S else None
+        )
         return Coverage(
             window_start=dt(covered_from),
             window_days=self.days,
             conversations=conversations,
             messages=messages,
             last_synced=dt(state["last_listed"]),
+            states_listed=dt(states),
             pending=pending,
             syncing=self._run is not None,
             complete=listed and pending == 0,
@@ -239,7 +263,6 @@ class OrgIndex:
                 await self._sync_body(run)
             except ExceptionGroup as group:  # concurrent requests failing alike: report the first
                 raise _first_error(group) from None
-            self._last_error = None
         except HyperRepError as exc:
             run.error = exc
             self._last_error = exc.message
@@ -262,19 +285,27 @@ class OrgIndex:
 
     async def _sync_body(self, run: _Run) -> None:
         org, store, report = self.org, self.store, run.report
+        # This sync's own outcome: a reason noted by an earlier one (set below) is not carried over.
+        self._last_error = None
         now = time.time()
         state = store.sync_state(org)
         covered_from, last_listed = state["covered_from"], state["last_listed"]
+        full_from, last_full = state["full_listed_from"], state["last_full_listing"]
         full = (
             covered_from is None
             or run.since < covered_from
             or last_listed is None
-            or state["last_full_listing"] is None
-            or now - state["last_full_listing"] > FULL_LISTING_EVERY_S
+            or last_full is None
+            or full_from is None
+            or run.since < full_from - OVERLAP_S
+            or now - last_full > FULL_LISTING_EVERY_S
         )
         reach = ts(self.reach_start()) or 0.0
-        list_from = min(run.since, covered_from or run.since) if full else (last_listed - OVERLAP_S)
+        # A full listing covers the asked window whole (what lies before it keeps its last listing;
+        # coverage says from when folders and read state are current).
+        list_from = run.since if full else (last_listed - OVERLAP_S)
         list_from = max(list_from, reach)
+        listed: set[str] = set()
         report.full_listing = full
 
         fetched = 0
@@ -302,11 +333,8 @@ class OrgIndex:
                 if exc.retryable:
                     failed.append((cid, activity))
                     return
-                if getattr(exc, "status", None) == 404:  # gone upstream: forget it
-                    with store.transaction() as con:
-                        con.execute(
-                            "delete from conversations where org_id = ? and conversation_id = ?", (org, cid)
-                        )
+                if getattr(exc, "status", None) == 404:  # gone upstream: forget it, messages and all
+                    store.delete_conversation(org, cid)
                     return
                 raise
             if to_clean is not None:
@@ -337,6 +365,7 @@ class OrgIndex:
                 page = await self._listing_page(since, until, cursor, report)
                 rows = [_conversation_row(c) for c in page.data]
                 report.conversations_listed += len(rows)
+                listed.update(r["conversation_id"] for r in rows)
                 stale = store.upsert_conversations(org, rows)
                 activity = {r["conversation_id"]: r["last_activity_at"] for r in rows}
                 for cid in stale:
@@ -355,15 +384,21 @@ class OrgIndex:
                 for cid, activity in store.stale_conversations(org):
                     queued.add(cid)
                     await send.send((cid, activity))
+                cuts = store.activity_cuts(org, list_from, now, RELIST_PER_SLICE) if full else []
+                if 0 < len(cuts) < MAX_RELIST_SLICES:
+                    bounds = [list_from, *cuts]
+                    parts = [(a, b) for a, b in zip(bounds, [*cuts, None], strict=True)]
+                else:
+                    parts = _slices(list_from, now)
                 async with anyio.create_task_group() as slices:
-                    for since, until in _slices(list_from, now):
+                    for since, until in parts:
                         slices.start_soon(walk_slice, since, until)
                 listing_done = True
 
         async def fetchers() -> None:
             async with to_clean, anyio.create_task_group() as tg:
                 tg.start_soon(lister)
-                tg.start_soon(self._directory, report)
+                tg.start_soon(self._directory_in_sync, report)
                 for _ in range(MAX_IN_FLIGHT):
                     tg.start_soon(worker)
 
@@ -372,11 +407,15 @@ class OrgIndex:
             outer.start_soon(fetchers)
         to_clean = None  # retry rounds below clean inline
 
+        if full:
+            # The listing finished cleanly (a failed page raises before here), so a stored
+            # conversation in its range that it did not return was deleted upstream.
+            report.deleted = len(store.delete_unlisted(org, list_from, now, listed))
         store.set_sync_state(
             org,
             covered_from=min(list_from, covered_from) if covered_from is not None else list_from,
             last_listed=now,
-            **({"last_full_listing": now} if full else {}),
+            **({"last_full_listing": now, "full_listed_from": list_from} if full else {}),
         )
         # Further rounds for what failed even after the client's retries.
         for _ in range(ROUNDS - 1):
@@ -388,8 +427,12 @@ class OrgIndex:
                 for cid, activity in retry:
                     tg.start_soon(fetch_one, cid, activity)
         report.failed = len(failed)
+        notes = []
         if failed:
-            self._last_error = f"{len(failed)} conversations could not be read (HyperRep errors)"
+            notes.append(f"{len(failed)} conversations could not be read (HyperRep errors)")
+        if report.directory_error:
+            notes.append(report.directory_error)
+        self._last_error = "; ".join(notes) or None
         store.prune(org, reach)
         await self._contacts_of_new_conversations(report)
 
@@ -409,7 +452,10 @@ class OrgIndex:
                 report.listing_pages += 1
                 return page
             except HyperRepError as exc:
-                if not exc.retryable or attempt == ROUNDS - 1:
+                # An API that hangs or cannot be reached has had the client's retries already: more
+                # rounds would only hold the caller (a failing directory used to cut this short).
+                hopeless = isinstance(exc, UpstreamTimeoutError | UnreachableError)
+                if not exc.retryable or hopeless or attempt == ROUNDS - 1:
                     raise
                 await anyio.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -439,6 +485,15 @@ class OrgIndex:
             [c.model_dump(include={"company_id", "name", "domain"}) for c in companies],
         )
         self.store.set_sync_state(self.org, directory_synced=started)
+
+    async def _directory_in_sync(self, report: SyncReport) -> None:
+        """The directory during a sync: its failure keeps the contacts and companies stored before
+        and is noted, never cancelling the conversations' listing and reading beside it."""
+        try:
+            await self._directory(report)
+        except HyperRepError as exc:
+            report.directory_error = f"contacts/companies not refreshed ({exc.message})"
+            log.warning("index directory of %s not refreshed: %s", self.org, exc.message)
 
     async def ensure_directory(self, *, budget_s: float = 20.0) -> bool:
         """Contacts and companies up to date (without reading messages); False when the budget ran out."""
@@ -538,9 +593,10 @@ def _one_line(value: str | None) -> str | None:
 
 
 def _stored(m: Message) -> StoredMessage:
-    # The same cleaning the model reads (concise: quoted history and signatures trimmed), so a search
-    # never surfaces hidden text or matches only in quoted history.
-    body = message_text(m.body_html, m.body_text, concise=True).body
+    # The same cleaning the model reads, so a search never surfaces hidden text or matches only in
+    # quoted history; the signature stays (SPEC 8 leaves out only quoted history): a name, title or
+    # company written there is found.
+    body = message_text(m.body_html, m.body_text, concise=True, keep_signature=True).body
     direction = (m.direction or "").strip().lower() or None
     sender = _one_line(m.sender_name) or _one_line(m.sender_email) or _one_line(m.sender_phone_number)
     return StoredMessage(

@@ -864,8 +864,11 @@ def _keep_signer(body: list[str], signature: list[str]) -> None:
         body.append(first)
 
 
-def trim_reply(text: str) -> Trimmed:
-    """Remove quoted history and signatures, keeping what the sender wrote in this message."""
+def trim_reply(text: str, *, keep_signature: bool = False) -> Trimmed:
+    """Remove quoted history and signatures, keeping what the sender wrote in this message.
+
+    `keep_signature=True` removes quoted history only: a signature is part of what the sender
+    wrote (the search index keeps it, so a name, title or company in it can be found)."""
     lines = _normalise_newlines(text).split("\n")
     start = _skip_leading_quote(lines)
     quoted = any(_is_quote_line(line) for line in lines[:start])
@@ -875,7 +878,7 @@ def trim_reply(text: str) -> Trimmed:
         if _hard_marker(lines, i):
             end, quoted = i, True
             break
-        if lines[i].strip() == "--":
+        if lines[i].strip() == "--" and not keep_signature:
             end, signature = i, True
             break
     if signature:
@@ -887,6 +890,9 @@ def trim_reply(text: str) -> Trimmed:
     if signature and end < len(lines):
         _keep_signer(body, lines[end + 1 :])
     quoted = quoted or trailing_quote
+    if keep_signature:
+        kept = "\n".join(line.rstrip() for line in body).strip()
+        return Trimmed(kept or text.strip(), quoted=quoted and bool(kept), signature=False)
     signature = _strip_mobile_signature(body) or signature
     signature = _strip_sign_off_block(body) or signature
     result = "\n".join(line.rstrip() for line in body).strip()
@@ -910,8 +916,11 @@ def _tidy_plain(text: str) -> str:
     return "\n".join(lines).strip()
 
 
-def message_text(body_html: str | None, body_text: str | None, *, concise: bool) -> Trimmed:
-    """Render one message body for the model: HTML preferred, invisible characters always removed."""
+def message_text(
+    body_html: str | None, body_text: str | None, *, concise: bool, keep_signature: bool = False
+) -> Trimmed:
+    """Render one message body for the model: HTML preferred, invisible characters always removed.
+    `concise` trims quoted history and signatures; with `keep_signature` only quoted history."""
     # Both branches already pass through strip_invisible.
     if body_html and body_html.strip():
         text = html_to_text(body_html)
@@ -922,7 +931,7 @@ def message_text(body_html: str | None, body_text: str | None, *, concise: bool)
     if not text:
         return Trimmed("", quoted=False, signature=False)
     if concise:
-        return trim_reply(text)
+        return trim_reply(text, keep_signature=keep_signature)
     return Trimmed(text, quoted=False, signature=False)
 
 

@@ -56,7 +56,7 @@ async def test_this_month_against_the_whole_of_last_month(client: Client, sandbo
     assert parse(cur["window"]["start_date"]) == ny_midnight(first)
     assert abs(parse(cur["window"]["end_date"]) - datetime.now(UTC)) < timedelta(minutes=1)
     assert parse(prev["window"]["start_date"]) == ny_midnight(prev_first)
-    assert parse(prev["window"]["end_date"]) == ny_midnight(first) - timedelta(seconds=1)
+    assert parse(prev["window"]["end_date"]) == ny_midnight(first) - timedelta(microseconds=1)
 
     org = sandbox.sandbox.data.org(sandbox.org)
     for fig in (cur, prev):
@@ -81,7 +81,7 @@ async def test_list_conversations_yesterday_asks_for_the_local_day(client: Clien
     listing = [r for r in sandbox.sandbox.requests[before:] if r.path.endswith("/conversations")]
     assert listing
     assert {(parse(r.query["start_date"]), parse(r.query["end_date"])) for r in listing} == {
-        (ny_midnight(yesterday), ny_midnight(yesterday + timedelta(days=1)) - timedelta(seconds=1))
+        (ny_midnight(yesterday), ny_midnight(yesterday + timedelta(days=1)) - timedelta(microseconds=1))
     }
 
 
@@ -92,7 +92,7 @@ async def test_bare_dates_are_read_in_the_zone(client: Client, sandbox: RunningS
     sales = [r for r in sandbox.sandbox.requests[before:] if r.path.endswith("/sales")]
     assert sales
     assert parse(sales[0].query["start_date"]) == datetime(2026, 11, 2, 5, tzinfo=UTC)  # EST: UTC-5
-    assert parse(sales[0].query["end_date"]) == datetime(2026, 11, 3, 4, 59, 59, tzinfo=UTC)
+    assert parse(sales[0].query["end_date"]) == datetime(2026, 11, 3, 4, 59, 59, 999999, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("tool", WINDOWED)
@@ -129,8 +129,8 @@ async def test_index_tools_read_periods_in_the_zone(client: Client):
     assert not times.is_error, text_of(times)
     cur, prev = times.structured_content["current"]["window"], times.structured_content["previous"]["window"]
     assert parse(cur["start_date"]) == ny_midnight(prev_first)
-    assert parse(cur["end_date"]) == ny_midnight(first) - timedelta(seconds=1)
-    assert parse(prev["end_date"]) == ny_midnight(prev_first) - timedelta(seconds=1)
+    assert parse(cur["end_date"]) == ny_midnight(first) - timedelta(microseconds=1)
+    assert parse(prev["end_date"]) == ny_midnight(prev_first) - timedelta(microseconds=1)
     assert parse(prev["start_date"]) == ny_midnight((prev_first - timedelta(days=1)).replace(day=1))
 
     found = await client.call_tool("search_messages", {"query": "roof", "period": "yesterday"})
@@ -138,4 +138,4 @@ async def test_index_tools_read_periods_in_the_zone(client: Client):
     window = found.structured_content["window"]
     yesterday = today - timedelta(days=1)
     assert parse(window["start_date"]) == ny_midnight(yesterday)
-    assert parse(window["end_date"]) == ny_midnight(today) - timedelta(seconds=1)
+    assert parse(window["end_date"]) == ny_midnight(today) - timedelta(microseconds=1)

@@ -29,6 +29,7 @@ moments = st.datetimes(
 ).map(lambda d: d.replace(microsecond=0))
 calendar = [p for p in PERIODS if not p.endswith("_days")]
 SECOND = timedelta(seconds=1)
+TICK = timedelta(microseconds=1)  # windows end this much before the next boundary
 
 
 def local(moment: datetime, zone) -> datetime:
@@ -73,7 +74,7 @@ def test_calendar_periods_are_whole_units_in_the_zone(name: str, now: datetime, 
     key = unit_key(name, w.start, zone)
     assert unit_key(name, w.end, zone) == key
     assert unit_key(name, w.start - SECOND, zone) != key
-    assert unit_key(name, w.end + SECOND, zone) != key
+    assert unit_key(name, w.end + TICK, zone) != key  # no instant falls between windows
     current = unit_key(name, now, zone)
     if name == "today" or name.startswith("this_"):
         assert key == current and w.start <= now <= w.end
@@ -86,7 +87,7 @@ def test_calendar_periods_are_whole_units_in_the_zone(name: str, now: datetime, 
 def test_previous_is_the_previous_unit_of_the_same_kind(name: str, now: datetime, zone) -> None:
     w = period_window(name, now, zone)
     prev = previous_window(w)
-    assert prev.end == w.start - SECOND  # adjacent, no gap, no overlap
+    assert prev.end == w.start - TICK  # adjacent, no gap, no overlap
     assert unit_key(name, prev.start, zone) == step_back(name, unit_key(name, w.start, zone))
     assert unit_key(name, prev.end, zone) == unit_key(name, prev.start, zone)
     assert unit_key(name, prev.start - SECOND, zone) != unit_key(name, prev.start, zone)
@@ -110,7 +111,7 @@ def test_this_month_compares_with_the_whole_of_last_month_not_an_equal_window() 
     prev = previous_window(DateWindow(w.start, now, w.period, UTC))  # past-only: cut to now
     assert (prev.start, prev.end) == (
         datetime(2026, 2, 1, tzinfo=UTC),
-        datetime(2026, 2, 28, 23, 59, 59, tzinfo=UTC),
+        datetime(2026, 2, 28, 23, 59, 59, 999999, tzinfo=UTC),
     )
 
 
@@ -123,7 +124,7 @@ def test_periods_are_read_in_the_zone() -> None:
     y = period_window("yesterday", now, berlin)
     assert (y.start, y.end) == (
         datetime(2026, 1, 30, 23, 0, tzinfo=UTC),
-        datetime(2026, 1, 31, 22, 59, 59, tzinfo=UTC),
+        datetime(2026, 1, 31, 22, 59, 59, 999999, tzinfo=UTC),
     )
 
 
@@ -136,7 +137,7 @@ def test_bare_dates_are_whole_local_days(day, zone) -> None:
     start = parse_date(day.isoformat(), field_name="start_date", zone=zone)
     end = parse_date(day.isoformat(), field_name="end_date", end=True, zone=zone)
     assert local(start, zone).date() == day and local(start - SECOND, zone).date() < day
-    assert local(end, zone).date() == day and local(end + SECOND, zone).date() > day
+    assert local(end, zone).date() == day and local(end + TICK, zone).date() > day
 
 
 @settings(max_examples=100, deadline=None)
@@ -154,7 +155,7 @@ def test_explicit_whole_days_compare_with_as_many_whole_days_before(first, days,
         zone,
     )
     prev = previous_window(w)
-    assert prev.end == w.start - SECOND
+    assert prev.end == w.start - TICK
     assert local(prev.start, zone).date() == first - timedelta(days=days)
     assert local(prev.start - SECOND, zone).date() < local(prev.start, zone).date()
 
@@ -172,3 +173,28 @@ def test_defaults_are_the_rolling_periods() -> None:
     assert w.period == "last_7_days" and w.length == timedelta(days=7)
     w = date_range(None, None, default_days=30, past_only=True, period="this_month")
     assert w.period == "this_month" and w.end <= datetime.now(UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.sampled_from(calendar),
+    now=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
+    zone=zones,
+)
+def test_every_instant_belongs_to_its_unit_fractions_of_a_second_included(name, now, zone) -> None:
+    """Calendar windows tile time with no gap: 23:59:59.4 belongs to its day (review of issue 14)."""
+    w = period_window(name, now, zone)
+    prev = previous_window(w)
+    # An instant in the last second of the window before (sub-second: the old 1 s gap dropped it).
+    last_second = w.start - timedelta(microseconds=400_000)
+    assert prev.start <= last_second <= prev.end
+    assert unit_key(name, last_second, zone) == unit_key(name, prev.start, zone)
+
+
+def test_the_last_fraction_of_a_day_is_in_today_and_in_a_bare_end_date() -> None:
+    zone = ZoneInfo("America/New_York")
+    moment = datetime(2026, 11, 3, 23, 59, 59, 400_000, tzinfo=zone).astimezone(UTC)
+    today = period_window("today", moment, zone)
+    assert today.start <= moment <= today.end
+    end = parse_date("2026-11-03", field_name="end_date", end=True, zone=zone)
+    assert end is not None and moment <= end

@@ -127,7 +127,7 @@ async def test_response_rate_this_month_vs_last_month(client: Client, sandbox: R
             last_month.year, last_month.month, 1, tzinfo=UTC
         )
         assert parse(previous["window"]["end_date"]) == parse(current["window"]["start_date"]) - timedelta(
-            seconds=1
+            microseconds=1
         )
     else:
         assert current["window"]["start_date"] == previous["window"]["end_date"]

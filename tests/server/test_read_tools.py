@@ -585,11 +585,11 @@ async def test_get_response_rate_whole_months_and_an_empty_window(client: Client
     sc = result.structured_content
     assert sc["current"]["window"] == {
         "start_date": "2020-01-01T00:00:00Z",
-        "end_date": "2020-01-31T23:59:59Z",
+        "end_date": "2020-01-31T23:59:59.999999Z",
     }
     assert sc["previous"]["window"] == {
         "start_date": "2019-12-01T00:00:00Z",
-        "end_date": "2019-12-31T23:59:59Z",
+        "end_date": "2019-12-31T23:59:59.999999Z",
     }
     assert (
         sc["current"]["received"] == 0 and "rate_percent" not in sc["current"] and "change_points" not in sc

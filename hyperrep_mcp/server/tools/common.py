@@ -172,7 +172,7 @@ def parse_date(
         if _DATE_ONLY.match(text):
             day = date.fromisoformat(text)
             if end:
-                return midnight(day + timedelta(days=1), zone) - timedelta(seconds=1)
+                return midnight(day + timedelta(days=1), zone) - timedelta(microseconds=1)  # 23:59:59.4 too
             return midnight(day, zone)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:

@@ -152,7 +152,9 @@ def _z(value: datetime | None) -> str | None:
 def window_text(window: DateWindow) -> str:
     def short(value: datetime) -> str:
         t = value.time()
-        return f"{value:%Y-%m-%d}" if t in (time.min, time(23, 59, 59)) else f"{value:%Y-%m-%d %H:%M}Z"
+        return (
+            f"{value:%Y-%m-%d}" if t in (time.min, time.max, time(23, 59, 59)) else f"{value:%Y-%m-%d %H:%M}Z"
+        )
 
     return f"{short(window.start)} → {short(window.end)}"
 

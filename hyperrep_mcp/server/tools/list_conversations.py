@@ -236,10 +236,12 @@ async def list_conversations(
             ),
             lambda: org_ref(state, org),
         )
-    known = index.conversation_rows(state.index(org).store, org, [c.conversation_id for c in found.items])
+    # Only rows the index holds for exactly this activity, folder and read state: a stale row would
+    # show an old gist or an answered conversation as awaiting.
+    known = index.current_rows(state.index(org).store, org, found.items)
 
     async def last_of(c: Conversation) -> Message | None:
-        if c.conversation_id in known and known[c.conversation_id].messages_stored:
+        if c.conversation_id in known:
             return None  # the index already says it
         try:
             return await latest_message(state, org, c)

@@ -4,8 +4,10 @@ Pure functions of (name, now, zone): no clock, no settings, so they are property
 Every windowed tool resolves its window with `resolve_window`; `previous_window` gives what
 `compare_to_previous` compares with.
 
-Windows are closed [start, end] in aware UTC, ending one second before the next boundary (the same
-convention as a bare end date: 23:59:59), so consecutive calendar periods tile with no overlap.
+Windows are closed [start, end] in aware UTC, ending one microsecond (the clock's resolution) before
+the next boundary, so consecutive calendar periods tile with no overlap and no gap: 23:59:59.4
+belongs to its day. The API's end_date is exclusive, so passing `end` on loses only that last
+microsecond.
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ _UNIT: dict[str, Unit] = {
 }
 _ROLLING_DAYS = {"last_7_days": 7, "last_30_days": 30, "last_90_days": 90}
 SECOND = timedelta(seconds=1)
+# The last instant before a boundary: datetimes have microsecond resolution.
+TICK = timedelta(microseconds=1)
+# How an inclusive end of day reads: a period's (23:59:59.999999) or a bare end date's (23:59:59).
+_DAY_ENDS = (time.max, time(23, 59, 59))
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ def _unit_after(unit: Unit, first: date) -> date:
 def unit_window(unit: Unit, moment: datetime, zone: tzinfo, period: str | None = None) -> DateWindow:
     """The whole calendar day/week/month/quarter (in `zone`) that contains `moment`."""
     first = _unit_start(unit, moment.astimezone(zone).date())
-    return DateWindow(midnight(first, zone), midnight(_unit_after(unit, first), zone) - SECOND, period, zone)
+    return DateWindow(midnight(first, zone), midnight(_unit_after(unit, first), zone) - TICK, period, zone)
 
 
 def period_window(name: str, now: datetime, zone: tzinfo) -> DateWindow:
@@ -131,8 +137,8 @@ def previous_window(window: DateWindow) -> DateWindow:
     if window.period in _UNIT:
         return unit_window(_UNIT[window.period], window.start - SECOND, zone, window.period)
     local_start, local_end = window.start.astimezone(zone), window.end.astimezone(zone)
-    if local_start.time() == time.min and local_end.time() == time(23, 59, 59):
+    if local_start.time() == time.min and local_end.time() in _DAY_ENDS:
         days = (local_end.date() - local_start.date()).days + 1
         start = midnight(local_start.date() - timedelta(days=days), zone)
-        return DateWindow(start, window.start - SECOND, window.period, zone)
+        return DateWindow(start, window.start - TICK, window.period, zone)
     return DateWindow(window.start - window.length, window.start, window.period, zone)
