@@ -6,7 +6,8 @@ map is open, nothing is a `$ref`, and no node carries a `title` (the property na
 titles are a large share of the model-facing tool list) or a keyword outside the subset that OpenAI's strict mode
 and Gemini's function declarations support. Lengths (`minLength`/`maxLength`) are outside it: the
 arguments are still checked against them on every call, so a model that overshoots gets a tool
-error naming the field. An optional property keeps its null branch: strict converters make every
+error naming the field. The ID and cursor `pattern`s are not published either (they cost the tool
+list over 1,400 characters); they too are checked on every call before any request. An optional property keeps its null branch: strict converters make every
 property required, and null is how a model then says "not given".
 
 Output:
@@ -37,6 +38,10 @@ _ANNOTATIONS = frozenset(
 
 # Validation keywords strict modes reject; the arguments are still validated against them server-side.
 _UNPORTABLE = frozenset({"minLength", "maxLength"})
+# Kept off the model-facing list for its size (SPEC section 5 budget): the only patterns are the ID
+# and cursor alphabets, which every call still checks before any request, refusing a bad value with
+# a tool error that names the argument.
+_UNPUBLISHED = frozenset({"pattern"})
 # Keywords whose value is one schema, and those whose value is a list of schemas.
 _ONE_SCHEMA = ("items", "not")
 _SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
@@ -61,7 +66,12 @@ def strict_input_schema(tool: str, schema: dict[str, Any]) -> dict[str, Any]:
             node = {**defs[name], **{k: v for k, v in node.items() if k != "$ref"}}
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key in ("title", "$defs") or key in _UNPORTABLE or (key == "default" and value is None):
+            if (
+                key in ("title", "$defs")
+                or key in _UNPORTABLE
+                or key in _UNPUBLISHED
+                or (key == "default" and value is None)
+            ):
                 continue
             if key == "properties":
                 out[key] = {name: walk(prop, f"{at}.{name}") for name, prop in value.items()}

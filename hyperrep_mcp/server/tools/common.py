@@ -37,7 +37,7 @@ MAX_PAGE = 100  # the API's largest page
 MAX_DATE = 40  # the longest ISO 8601 date-time with fraction and offset is about 35 characters
 
 
-def id_field(description: str, *, required: bool = True) -> Any:
+def id_field(description: str | None = None, *, required: bool = True) -> Any:
     """The schema of every ID argument: the API's alphabet and a length bound, checked before any
     request (a '/', '?', whitespace or a dot segment would leave the ID's route)."""
     return Field(
@@ -47,31 +47,29 @@ def id_field(description: str, *, required: bool = True) -> Any:
 
 OrganizationId = Annotated[
     str | None,
-    id_field("Omit when the key sees one organization (else see list_organizations)", required=False),
+    id_field("See list_organizations", required=False),
 ]
 # The conversation a response draft replies in (the draft tools).
-ConversationId = Annotated[str, id_field("conversation_id the draft replies in")]
-Limit = Annotated[int, Field(ge=1, le=100, description="Items to return")]
+ConversationId = Annotated[str, id_field()]
+Limit = Annotated[int, Field(ge=1, le=100)]
 Cursor = Annotated[
     str | None,
-    Field(max_length=MAX_CURSOR, pattern=CURSOR_PATTERN, description="'next cursor' of a previous result"),
+    Field(max_length=MAX_CURSOR, pattern=CURSOR_PATTERN),
 ]
-ResponseFormat = Annotated[
-    Literal["concise", "detailed"],
-    Field(description="detailed adds every field the API returned"),
-]
+# detailed adds every field the API returned (the name says enough to the model).
+ResponseFormat = Literal["concise", "detailed"]
 StartDate = Annotated[
     str | None,
     Field(
         max_length=MAX_DATE,
-        description="ISO date or date-time (operator's time zone), e.g. 2026-11-01",
+        description="ISO date/date-time, operator's time zone",
     ),
 ]
 EndDate = Annotated[
     str | None,
     Field(
         max_length=MAX_DATE,
-        description="ISO date or date-time (operator's time zone); a bare date includes that day",
+        description="Like start_date; a bare date includes that day",
     ),
 ]
 

@@ -49,31 +49,18 @@ class CustomField(BaseModel):
 @tool("Create contact", writes=True, idempotent=False)
 async def create_contact(
     ctx: Context,
-    name: Annotated[str | None, Field(description="Display name, e.g. Hal Jordan", max_length=200)] = None,
-    email: Annotated[str | None, Field(description="Email address", max_length=320)] = None,
-    phone_number: Annotated[
-        str | None, Field(description="Phone, e.g. +14155550199 or (415) 555-0199", max_length=40)
-    ] = None,
-    company_id: Annotated[str | None, id_field("company_id from list_companies", required=False)] = None,
-    company_role: Annotated[
-        str | None, Field(description="Role at the company, e.g. Facilities Manager", max_length=200)
-    ] = None,
-    custom_fields: Annotated[
-        list[CustomField] | None,
-        Field(description='Extra fields, e.g. [{"name": "notes", "value": "Prefers SMS"}]'),
-    ] = None,
-    allow_duplicate: Annotated[
-        bool,
-        Field(description="Create it even when a contact with the same email or phone already exists"),
-    ] = False,
+    name: Annotated[str | None, Field(max_length=200)] = None,
+    email: Annotated[str | None, Field(max_length=320)] = None,
+    phone_number: Annotated[str | None, Field(description="Any format", max_length=40)] = None,
+    company_id: Annotated[str | None, id_field("From list_companies", required=False)] = None,
+    company_role: Annotated[str | None, Field(description="e.g. Facilities Manager", max_length=200)] = None,
+    custom_fields: list[CustomField] | None = None,
+    allow_duplicate: bool = False,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ContactCreatedOut]:
-    """Add a contact (a customer or lead) to the organization: at least one of name, email or phone.
+    """Add a contact (customer or lead) with a name, email or phone.
 
-    Use it when someone new should be in HyperRep before you draft to them; look them up with
-    list_contacts first. A contact with the same email (any case) or phone (any format) is refused with
-    its name and contact_id unless allow_duplicate=true. Emails are validated and phones normalised
-    before anything is sent. Example: create_contact(name="Hal Jordan", email="hal@example.com").
+    Check list_contacts first: a same email (any case) or phone (any format) is refused with the existing contact_id unless allow_duplicate=true. Example: create_contact(name="Hal Jordan", email="hal@example.com")
     """
     # take
     state = app(ctx)

@@ -81,34 +81,27 @@ async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
 async def create_message_draft(
     ctx: Context,
     modality: Annotated[
-        Literal["email", "text"], Field(description="email (needs to_email) or text (needs to_phone_number)")
+        Literal["email", "text"], Field(description="email needs to_email; text needs to_phone_number")
     ],
-    subject: Annotated[str | None, Field(description="Subject line (email)", max_length=300)] = None,
+    subject: Annotated[str | None, Field(max_length=300)] = None,
     body_text: BodyText = None,
     body_html: BodyHtml = None,
-    to_user_name: Annotated[str | None, Field(description="Recipient's display name", max_length=200)] = None,
-    to_email: Annotated[
-        str | None, Field(description="Recipient email (required for email)", max_length=320)
-    ] = None,
-    to_phone_number: Annotated[
-        str | None, Field(description="Recipient phone (required for text)", max_length=40)
-    ] = None,
+    to_user_name: Annotated[str | None, Field(description="Recipient's name", max_length=200)] = None,
+    to_email: Annotated[str | None, Field(max_length=320)] = None,
+    to_phone_number: Annotated[str | None, Field(max_length=40)] = None,
     cc_emails: EmailList = None,
     bcc_emails: EmailList = None,
     folder: Annotated[
-        str | None, Field(description="Draft folder, e.g. Sales Follow-up (default: drafts)", max_length=100)
+        str | None, Field(description="e.g. Sales Follow-up (default: drafts)", max_length=100)
     ] = None,
     add_notification: AddNotification = True,
     autosend_draft: AutosendDraft = False,
     send_confirmation: ElicitationResult[ConfirmSend] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, MessageDraftWriteOut]:
-    """Write a new outbound email or text (first contact, not a reply) as a draft that a person reviews
-    in HyperRep before it is sent.
+    """Write a new outbound email or text (first contact, not a reply) as a draft a person reviews in HyperRep before it is sent; nothing is sent.
 
-    For a reply inside an existing conversation use upsert_response_draft instead. Give the body as
-    plain text in body_text. Nothing is sent. Example: create_message_draft(modality="email",
-    to_email="hal@example.com", to_user_name="Hal Jordan", subject="Your roof quote", body_text="Hi Hal, ...").
+    A reply in a conversation: upsert_response_draft. Example: create_message_draft(modality="email", to_email="hal@example.com", subject="Your roof quote", body_text="Hi Hal, ...")
     """
     # take
     state = app(ctx)

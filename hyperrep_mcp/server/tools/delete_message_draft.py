@@ -34,14 +34,12 @@ MESSAGE_DRAFT = DraftKind(
 )
 async def delete_message_draft(
     ctx: Context,
-    draft_id: Annotated[str, id_field("draft_id from list_message_drafts")],
+    draft_id: Annotated[str, id_field("From list_message_drafts")],
     delete_confirmation: ElicitationResult[ConfirmDelete] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, MessageDraftWriteOut]:
-    """Delete a message draft that has not been sent. A person confirms first; the result returns the
-    deleted draft's full content, so nothing is lost.
+    """Delete an unsent message draft once a person confirms; the result holds its full content.
 
-    Use it to discard outreach that should not go out. A draft already sent cannot be deleted (it is a
-    conversation now). Example: delete_message_draft(draft_id="HR_id_...").
+    A sent draft is a conversation and cannot be deleted. Reply drafts: delete_response_draft. Example: delete_message_draft(draft_id="HR_id_d4Tz9")
     """
     return await MESSAGE_DRAFT.run(ctx, {"draft_id": draft_id}, delete_confirmation, organization_id)

@@ -39,17 +39,14 @@ REPLY_DRAFT = DraftKind(
 )
 async def delete_response_draft(
     ctx: Context,
-    conversation_id: Annotated[str, id_field("conversation_id of the draft")],
-    response_id: Annotated[str, id_field("response_id from list_response_drafts")],
+    conversation_id: Annotated[str, id_field()],
+    response_id: Annotated[str, id_field("From list_response_drafts")],
     delete_confirmation: ElicitationResult[ConfirmDelete] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseDraftWriteOut]:
-    """Delete a conversation's reply draft that has not been sent. A person confirms first; the result
-    returns the deleted draft's full content.
+    """Delete a conversation's unsent reply draft once a person confirms; the result holds its full content.
 
-    Use it to discard a reply that should not go out; to change it instead, use
-    upsert_response_draft(replace_existing=true). Example: delete_response_draft(conversation_id="HR_id_...",
-    response_id="HR_id_...").
+    To change it instead: upsert_response_draft(replace_existing=true). Example: delete_response_draft(conversation_id="HR_id_v8Lm3", response_id="HR_id_r2Kp5")
     """
     args = {"conversation_id": conversation_id, "response_id": response_id}
     return await REPLY_DRAFT.run(ctx, args, delete_confirmation, organization_id)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
-from pydantic import Field
 
 from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import Conversation, Message
@@ -39,19 +38,14 @@ EXAMPLE: dict = {"contact_id": "HR_id_1bR5iGwyYI7XBmD1GrmRnw"}
 @tool("Get contact")
 async def get_contact(
     ctx: Context,
-    contact_id: Annotated[str, id_field("contact_id from list_contacts")],
-    include_conversations: Annotated[
-        bool, Field(description="Also list their most recent conversations")
-    ] = True,
+    contact_id: Annotated[str, id_field()],
+    include_conversations: bool = True,
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ContactOut]:
-    """One contact's profile (name, email, phone, company and role, custom fields) and their most recent
-    conversations, newest first, each with its channel, subject (email), who wrote last and when, and a
-    one-line gist of the latest message.
+    """One contact's profile (email, phone, company, role, custom fields) and recent conversations, each with a gist.
 
-    Use it after list_contacts has given you a contact_id; then read a conversation with
-    get_conversation_thread. Example: get_contact(contact_id="HR_id_...").
+    Use after list_contacts; read a conversation with get_conversation_thread. IDs are opaque: copy them exactly. Example: get_contact(contact_id="HR_id_c7Xq2")
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

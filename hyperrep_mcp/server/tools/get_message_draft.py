@@ -23,7 +23,7 @@ from hyperrep_mcp.server.tools.common import (
     org_ref,
 )
 
-DraftId = Annotated[str, id_field("draft_id from list_message_drafts")]
+DraftId = Annotated[str, id_field("From list_message_drafts")]
 
 EXAMPLE: dict = {"draft_id": "HR_id_DdtGjfQUEHspup_iFLfHGw"}
 
@@ -35,10 +35,9 @@ async def get_message_draft(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, MessageDraftOut]:
-    """One message draft in full: recipient, subject, body as text, status, folder.
+    """One message draft in full: recipient, subject, body text, status, folder.
 
-    If the draft was already sent, HyperRep moved it into a conversation and this tool says which tool
-    reads it now. Example: get_message_draft(draft_id="HR_id_...").
+    If it was sent, it names the tool that reads it now. Example: get_message_draft(draft_id="HR_id_d4Tz9")
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

@@ -24,7 +24,7 @@ from hyperrep_mcp.server.tools.common import (
     org_ref,
 )
 
-ResponseId = Annotated[str, id_field("response_id from list_response_drafts")]
+ResponseId = Annotated[str, id_field("From list_response_drafts")]
 
 EXAMPLE: dict = {
     "conversation_id": "HR_id_YDF2iG5L19RKdTZclywzJg",
@@ -40,10 +40,9 @@ async def get_response_draft(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseDraftOut]:
-    """One response draft in full (recipient, cc/bcc, body as text, status).
+    """One reply draft in full (recipient, cc/bcc, body text, status).
 
-    If it was already sent, it is now a message in the thread: this tool then says to use
-    get_conversation_thread. Example: get_response_draft(conversation_id="HR_id_...", response_id="HR_id_...").
+    If it was sent it is a message now: use get_conversation_thread. Example: get_response_draft(conversation_id="HR_id_v8Lm3", response_id="HR_id_r2Kp5")
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

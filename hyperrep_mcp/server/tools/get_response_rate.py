@@ -39,18 +39,15 @@ async def get_response_rate(
     compare_to_previous: Annotated[
         bool,
         Field(
-            description="Also compute the previous period of the same kind (last month for this_month; "
-            "the window of equal length before explicit dates) and the change"
+            description="Also the previous period of the same kind (equal length before explicit dates) "
+            "and the change"
         ),
     ] = False,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseRateOut]:
-    """How many customer conversations we answered: received, responded, and the rate as a percentage,
-    for a window (default: the last 30 days), optionally against the previous period of the same kind
-    (this month so far against the whole of last month).
+    """Conversations received vs answered, and the response rate, for a window (default last 30 days), optionally vs the previous period.
 
-    Use it for "how responsive are we" questions; for which conversations still need a reply use
-    inbox_overview. Example: get_response_rate(period="this_month", compare_to_previous=true).
+    Reply speed: get_response_times; who waits now: inbox_overview. Example: get_response_rate(period="this_month", compare_to_previous=true)
     """
     state = app(ctx)
     window = date_range(

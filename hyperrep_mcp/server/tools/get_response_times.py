@@ -66,18 +66,13 @@ async def get_response_times(
     period: Period = None,
     channel: Channel = None,
     compare_to_previous: Annotated[
-        bool, Field(description="Also compute the previous period of the same kind and the change")
+        bool, Field(description="Also the previous period and the change")
     ] = False,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseTimesOut]:
-    """How fast we send the first reply: for conversations (spam excluded) whose first customer message
-    falls in the window (default: the last 30 days), how many got a reply, the time from that message
-    to our first sent reply (median, mean, 90th percentile), and how many are still unanswered and the
-    oldest of them; overall, then per channel.
+    """Time to our first reply (median, mean, p90) for conversations whose first customer message is in the window (default last 30 days; no spam), plus the unanswered count and oldest; overall and per channel.
 
-    Use it for "how fast do we answer?"; for the share answered use get_response_rate, for who is
-    waiting now use inbox_overview. Computed from the server's inbox index; the header says what it
-    covered. Example: get_response_times(channel="text", period="this_month", compare_to_previous=true).
+    Share answered: get_response_rate; who waits now: inbox_overview. Example: get_response_times(channel="text", period="this_month", compare_to_previous=true)
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

@@ -40,7 +40,7 @@ from hyperrep_mcp.server.tools.periods import DateWindow, Period
 
 OverviewSort = Annotated[
     Literal["longest_waiting", "recent"],
-    Field(description="Order of the awaiting list: longest_waiting (who has waited longest) or recent"),
+    Field(description="Order of the awaiting list"),
 ]
 
 
@@ -63,21 +63,12 @@ async def inbox_overview(
     end_date: EndDate = None,
     period: Period = None,
     sort: OverviewSort = "longest_waiting",
-    limit: Annotated[
-        int, Field(ge=1, le=50, description="How many awaiting conversations to list (1-50)")
-    ] = 10,
+    limit: Annotated[int, Field(ge=1, le=50, description="Awaiting conversations to list")] = 10,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, InboxOverviewOut]:
-    """The one-call picture of what needs attention (default: the last 7 days): counts over every
-    conversation active in the window (total, unread by channel, by folder, awaiting our reply), the
-    conversations awaiting our reply (the customer wrote last) longest wait first, with the contact's
-    name, channel, how long they have waited and a one-line gist, the response rate, and message
-    drafts awaiting review.
+    """What needs attention in one call (default last 7 days): counts (unread by channel, by folder, awaiting reply), who awaits our reply (customer wrote last) with wait and gist, response rate, drafts to review.
 
-    Start here for "who is waiting on us?" or "what happened this week?"; for the full awaiting list
-    or a channel, use list_conversations(awaiting_reply=true, sort="longest_waiting"); then read a
-    conversation with get_conversation_thread and draft a reply with upsert_response_draft.
-    Example: inbox_overview(period="this_week").
+    Start here for "who is waiting on us?" or "what happened this week?"; full list: list_conversations(awaiting_reply=true). Example: inbox_overview(period="this_week")
     """
     state = app(ctx)
     window = date_range(

@@ -25,12 +25,10 @@ from hyperrep_mcp.server.tools.periods import period_window
 # How long a call waits for the index to catch up before answering from what it has.
 SYNC_BUDGET_S = 20.0
 
-Channel = Annotated[
-    Literal["email", "text"] | None, Field(description="Only this channel: email or text (SMS)")
-]
+Channel = Literal["email", "text"] | None
 Direction = Annotated[
     Literal["inbound", "outbound"] | None,
-    Field(description="inbound = written by the customer, outbound = written by us"),
+    Field(description="inbound: by the customer; outbound: by us"),
 ]
 
 

@@ -30,9 +30,9 @@ async def list_agents(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, RecordsOut]:
-    """Agents: the organization's own people (sales reps, estimators) who own drafts and conversations.
+    """Agents: our own people (sales reps, estimators) who own drafts and conversations.
 
-    Use it to name who on our side is involved; message drafts carry an agent_id. Example: list_agents().
+    Use it to name an agent_id (message drafts carry one). Example: list_agents()
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

@@ -30,10 +30,9 @@ async def list_companies(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, RecordsOut]:
-    """Companies (customer accounts such as property managers and HOAs) that contacts belong to.
+    """Companies (customer accounts, e.g. property managers, HOAs) that contacts belong to.
 
-    Use it to see which businesses the organization works with; a contact's company also shows in
-    get_contact. Example: list_companies(limit=50).
+    Their people: list_contacts with company_id. Example: list_companies(limit=50)
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

@@ -91,28 +91,19 @@ async def list_contacts(
     query: Annotated[
         str | None,
         Field(
-            description="Words to find in name, email, phone, role, custom fields or company name "
-            "(case- and accent-insensitive)",
+            description="Words in name, email, phone, role, custom fields or company (any case/accent)",
             max_length=200,
         ),
     ] = None,
-    company_id: Annotated[
-        str | None, id_field("Only this company's contacts (company_id from list_companies)", required=False)
-    ] = None,
+    company_id: Annotated[str | None, id_field("From list_companies", required=False)] = None,
     limit: Limit = 25,
     cursor: Cursor = None,
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ContactsOut]:
-    """List the organization's contacts (customers who wrote in), or find them by name, email, phone,
-    role, custom field or company name with `query`, or the contacts of one company with `company_id`.
+    """Contacts (customers): browse, find with query, or one company's with company_id.
 
-    Use this to turn a person's name into a contact_id, then call get_contact for their profile and
-    recent conversations. HyperRep has no server-side search, so a query scans the contact list page by
-    page (up to 1,000 contacts per call) and reports how far it got; pass the returned cursor to keep
-    scanning. Browsing lists name, company and contact_id; matches of a query are shown in full
-    (email, phone, role, custom fields), as is every row with response_format="detailed".
-    Example: list_contacts(query="diana"); a company's people: list_contacts(query="Cedar Point Senior Living").
+    Turns a name into a contact_id for get_contact. No server-side search: a query scans up to 1,000 contacts per call; pass the returned cursor to scan on. Matches show in full. Example: list_contacts(query="diana")
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

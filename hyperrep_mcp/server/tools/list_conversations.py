@@ -70,16 +70,12 @@ def _folder_key(value: str | None) -> str:
     return "".join(out).strip("-")
 
 
-Channel = Annotated[
-    Literal["email", "text"] | None, Field(description="Only email or only text conversations")
-]
+Channel = Literal["email", "text"] | None
 
 
 ConversationSort = Annotated[
     Literal["recent", "longest_waiting"],
-    Field(
-        description="recent: latest activity first; longest_waiting: those awaiting our reply, longest wait first"
-    ),
+    Field(description="longest_waiting: awaiting our reply, longest wait first"),
 ]
 
 
@@ -124,20 +120,16 @@ EXAMPLE: dict = {"channel": "text", "unread_only": True, "period": "this_week"}
 @tool("List conversations")
 async def list_conversations(
     ctx: Context,
-    contact_id: Annotated[str | None, id_field("Only this contact's conversations", required=False)] = None,
+    contact_id: Annotated[str | None, id_field(required=False)] = None,
     start_date: StartDate = None,
     end_date: EndDate = None,
     period: Period = None,
-    folder: Annotated[
-        str | None, Field(max_length=100, description="Only this folder, e.g. inbox, primary, archived")
-    ] = None,
+    folder: Annotated[str | None, Field(max_length=100, description="e.g. inbox, primary, archived")] = None,
     channel: Channel = None,
-    unread_only: Annotated[bool, Field(description="Only conversations not yet read")] = False,
+    unread_only: bool = False,
     awaiting_reply: Annotated[
         bool,
-        Field(
-            description="Only conversations awaiting our reply (the customer wrote last; not spam/archived/trash)"
-        ),
+        Field(description="Customer wrote last; not spam/archived/trash"),
     ] = False,
     sort: ConversationSort = "recent",
     limit: Limit = 25,
@@ -145,16 +137,9 @@ async def list_conversations(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ConversationsOut]:
-    """Conversations (email and text threads with customers), each with the contact's name, channel,
-    subject (email), folder, read state, who wrote last and when, a one-line gist, and for one awaiting
-    our reply how long the customer has waited.
+    """Email and text threads with contact, channel, subject, folder, read state, last writer, gist, and wait if awaiting our reply.
 
-    Use it to browse or filter the inbox by period or dates, folder, channel, unread state, contact, or
-    "awaiting our reply" (complete, with sort="longest_waiting" for who has waited longest); for a
-    one-call summary use inbox_overview, and to read messages use get_conversation_thread. Dates filter
-    on activity. Filters on channel or awaiting_reply (and sort="longest_waiting") answer from the inbox
-    index, which reaches HYPERREP_INDEX_DAYS back. Example:
-    list_conversations(channel="text", unread_only=true, period="this_week").
+    To browse or filter the inbox; summary: inbox_overview; read one: get_conversation_thread. Dates filter on activity; channel, awaiting_reply and longest_waiting use the inbox index (HYPERREP_INDEX_DAYS back). Example: list_conversations(channel="text", unread_only=true, period="this_week")
     """
     state = app(ctx)
     start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)

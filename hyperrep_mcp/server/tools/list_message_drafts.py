@@ -27,7 +27,7 @@ from hyperrep_mcp.server.tools.common import (
     walk,
 )
 
-EXAMPLE: dict = {}
+EXAMPLE: dict = {"start_date": "2026-11-01"}
 
 
 @tool("List message drafts")
@@ -40,10 +40,9 @@ async def list_message_drafts(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, MessageDraftsOut]:
-    """Message drafts (new outbound emails/texts) with their status: saved for review, or queued to send.
+    """Drafts of new outbound emails/texts (not replies) with status: saved for review or queued to send.
 
-    Use it to see what outreach is waiting for a person to review. Replies inside a conversation are
-    response drafts instead (list_response_drafts). Dates filter on creation. Example: list_message_drafts().
+    Dates filter on creation. Reply drafts: list_response_drafts. Example: list_message_drafts(start_date="2026-11-01")
     """
     state = app(ctx)
     start, end = listing_dates(start_date, end_date, zone=state.settings.zone)

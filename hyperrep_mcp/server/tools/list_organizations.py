@@ -18,10 +18,9 @@ EXAMPLE: dict = {}
 
 @tool("List organizations")
 async def list_organizations(ctx: Context) -> Annotated[CallToolResult, OrganizationsOut]:
-    """The HyperRep organizations (businesses) this API key can access, with their organization_id.
+    """Organizations (businesses) this API key can access, with their organization_id.
 
-    Call it first when another tool says several organizations exist; pass the organization_id you
-    need to the other tools. Example: list_organizations().
+    The other tools need organization_id only when the key sees several. Example: list_organizations()
     """
     state = app(ctx)
     orgs = await state.organizations()

@@ -38,10 +38,9 @@ async def list_response_drafts(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseDraftsOut]:
-    """Response drafts (replies awaiting review or queued) in one conversation, with their text.
+    """Reply drafts (awaiting review or queued) in one conversation, with their text.
 
-    A conversation has at most one pending reply draft; get_conversation_thread shows it too.
-    Example: list_response_drafts(conversation_id="HR_id_...").
+    At most one is pending; get_conversation_thread shows it too. Example: list_response_drafts(conversation_id="HR_id_v8Lm3")
     """
     state = app(ctx)
     org = await state.org_id(organization_id)

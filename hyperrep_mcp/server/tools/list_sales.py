@@ -25,7 +25,7 @@ from hyperrep_mcp.server.tools.common import (
 )
 from hyperrep_mcp.server.tools.periods import Period
 
-EXAMPLE: dict = {"start_date": "2026-11-01"}
+EXAMPLE: dict = {"period": "last_month"}
 
 
 @tool("List sales")
@@ -39,10 +39,9 @@ async def list_sales(
     response_format: ResponseFormat = "concise",
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, RecordsOut]:
-    """Sales records (closed jobs), optionally within a date range, with whatever fields HyperRep provides.
+    """Sales records (closed jobs), with whatever fields HyperRep provides.
 
-    Use it for questions about closed business; for communication use the conversation tools.
-    Example: list_sales(start_date="2026-11-01").
+    For closed business; for communication use the conversation tools. Example: list_sales(period="last_month")
     """
     state = app(ctx)
     start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)

@@ -36,12 +36,7 @@ PeriodName = Literal[
 PERIODS: tuple[str, ...] = get_args(PeriodName)
 Period = Annotated[
     PeriodName | None,
-    Field(
-        description=(
-            "A named window in the operator's time zone, instead of start_date/end_date "
-            "(weeks start on Monday; this_* periods run to now)"
-        )
-    ),
+    Field(description="Instead of dates; weeks start Monday; this_* run to now"),
 ]
 
 Unit = Literal["day", "week", "month", "quarter"]

@@ -78,8 +78,8 @@ async def search_messages(
     query: Annotated[
         str,
         Field(
-            description='Words that must all appear (any case or accent), word* for a prefix, "a phrase", '
-            'OR between alternatives; at most 500 characters. Example: adjuster OR "insurance claim"'
+            description='All words must appear (any case/accent); word* prefix, "a phrase", '
+            "OR between alternatives; max 500 chars"
         ),
     ],
     start_date: StartDate = None,
@@ -87,19 +87,14 @@ async def search_messages(
     period: Period = None,
     direction: Direction = None,
     channel: Channel = None,
-    contact_id: Annotated[str | None, id_field("Only this contact's conversations", required=False)] = None,
+    contact_id: Annotated[str | None, id_field(required=False)] = None,
     limit: Limit = 25,
     cursor: Cursor = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, SearchOut]:
-    """Search the text of messages (subject and visible body; quoted history is not searched), newest
-    first: who wrote, channel, direction, time, subject and a snippet around the match, with the
-    conversation_id to read the thread.
+    """Search message text (subject and visible body, not quoted history) in the inbox index (by default the last HYPERREP_INDEX_DAYS days), newest first: sender, channel, direction, time, snippet, conversation_id.
 
-    Use it for "who mentioned X", "find the thread about Y"; to list conversations by state use
-    list_conversations or inbox_overview. Searches the server's inbox index (the last
-    HYPERREP_INDEX_DAYS days by default); the header says what was covered. Example:
-    search_messages(query="insurance OR adjuster", period="last_30_days", direction="inbound").
+    For "who mentioned X" or "the thread about Y"; to list by state use list_conversations. Example: search_messages(query="insurance OR adjuster", period="last_30_days", direction="inbound")
     """
     state = app(ctx)
     try:

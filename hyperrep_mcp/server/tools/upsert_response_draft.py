@@ -99,7 +99,7 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
 )
 async def upsert_response_draft(
     ctx: Context,
-    conversation_id: Annotated[str, id_field("conversation_id to reply in")],
+    conversation_id: Annotated[str, id_field()],
     body_text: BodyText = None,
     body_html: BodyHtml = None,
     cc_emails: EmailList = None,
@@ -107,18 +107,15 @@ async def upsert_response_draft(
     add_notification: AddNotification = True,
     replace_existing: Annotated[
         bool,
-        Field(description="Overwrite the conversation's pending reply draft (it may be a person's work)"),
+        Field(description="Overwrite the pending reply draft (maybe a person's work)"),
     ] = False,
     autosend_draft: AutosendDraft = False,
     send_confirmation: ElicitationResult[ConfirmSend] | None = None,
     organization_id: OrganizationId = None,
 ) -> Annotated[CallToolResult, ResponseDraftWriteOut]:
-    """Write the reply to a conversation as a draft that a person reviews in HyperRep before sending.
+    """Write the reply in a conversation as a draft a person reviews in HyperRep before it is sent; nothing is sent.
 
-    Read the thread first (get_conversation_thread). A conversation holds one pending reply draft: if one
-    exists this tool refuses and shows it, unless replace_existing=true (then it returns the replaced
-    text). Nothing is sent. Example: upsert_response_draft(conversation_id="HR_id_...",
-    body_text="Hi Diana, Tuesday at 2pm works. See you then!").
+    Read get_conversation_thread first. If a reply draft is pending it refuses and shows it, unless replace_existing=true (returns the replaced text). New outreach: create_message_draft. Example: upsert_response_draft(conversation_id="HR_id_v8Lm3", body_text="Hi Diana, Tuesday at 2pm works.")
     """
     # take
     state = app(ctx)

@@ -30,17 +30,13 @@ from hyperrep_mcp.server import confirm
 from hyperrep_mcp.server.results import tool_result
 from hyperrep_mcp.server.state import AppState
 
-EmailList = Annotated[
-    list[Annotated[str, Field(max_length=320)]] | None, Field(description="Email addresses", max_length=20)
-]
+EmailList = Annotated[list[Annotated[str, Field(max_length=320)]] | None, Field(max_length=20)]
 BodyText = Annotated[
     str | None,
-    Field(description="Plain-text body (preferred): blank lines separate paragraphs", max_length=50_000),
+    Field(description="Plain text (preferred); blank lines separate paragraphs", max_length=50_000),
 ]
-BodyHtml = Annotated[
-    str | None, Field(description="HTML body instead of body_text (sanitized)", max_length=50_000)
-]
-AddNotification = Annotated[bool, Field(description="Notify the team that a draft awaits review")]
+BodyHtml = Annotated[str | None, Field(description="Instead of body_text; sanitized", max_length=50_000)]
+AddNotification = Annotated[bool, Field(description="Notify the team")]
 AutosendDraft = Annotated[
     bool, Field(description="Send right away instead of saving for review; a person must confirm first")
 ]
