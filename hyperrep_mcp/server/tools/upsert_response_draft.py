@@ -151,7 +151,10 @@ async def upsert_response_draft(
     )
     notes: list[str] = [too_long_note(payload["body_html"])] if decision.too_long else []
     with claim_released_if_not_sent(send, before_write=True):
-        if (done := await state.ledger.already_done(intent, now())) is not None:
+        done = await state.ledger.already_done(intent, now())
+        # Only a send found queued or sent is "already sent"; an upsert is idempotent, so anything else
+        # the ledger might know is no reason to skip the write.
+        if done is not None and done.how == "sent":
             return not_created(organization, already_sent(done.record))
         if existing is not None and not send and same_reply(existing, payload):
             out = ResponseDraftWriteOut(
