@@ -321,6 +321,11 @@ def _draft_body(html: str | None, detailed: bool) -> str | None:
     return clip(text, DETAILED_MESSAGE_CHARS if detailed else CONCISE_MESSAGE_CHARS)[0] or None
 
 
+def draft_text(html: str | None) -> str | None:
+    """A draft's whole visible text, unclipped (what a deleted draft is returned as)."""
+    return message_text(html, None, concise=False).body or None if html else None
+
+
 def message_draft_view(d: MessageDraft, *, detailed: bool = False) -> MessageDraftView:
     return MessageDraftView(
         draft_id=d.draft_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.server.test_writes import EMAIL, Human, posted
@@ -69,3 +71,43 @@ async def test_an_identical_queued_draft_found_upstream_reads_as_queued(sandbox:
     assert out["draft"]["scheduled_send_at"] is not None
     assert "delete_message_draft" not in text_of(twin)
     assert len(posted(sandbox, "/message-drafts")) == 1
+
+
+# --- a deleted draft comes back whole, or says exactly what is left out ----------------------------------
+
+
+def numbered_lines(n: int) -> list[str]:
+    return [f"Line {i:05d} of the quote terms, kept word for word." for i in range(n)]
+
+
+async def delete_after_saving(sb: RunningSandbox, lines: list[str]):
+    async with connect(sb, elicitation_callback=Human("accept", delete=True)) as client:
+        saved = await client.call_tool("create_message_draft", {**EMAIL, "body_text": "\n\n".join(lines)})
+        assert not saved.is_error, text_of(saved)
+        draft_id = saved.structured_content["draft"]["draft_id"]
+        r = await client.call_tool("delete_message_draft", {"draft_id": draft_id})
+    assert not r.is_error and r.structured_content["outcome"] == "deleted", text_of(r)
+    assert draft_id not in sb.sandbox.data.org(sb.org).message_drafts
+    return r
+
+
+async def test_a_deleted_draft_longer_than_the_detailed_clip_is_returned_whole(sandbox: RunningSandbox):
+    lines = numbered_lines(300)  # ~15,000 characters: more than the 8,000 a detailed view shows
+    r = await delete_after_saving(sandbox, lines)
+    body = r.structured_content["draft"]["body_text"]
+    assert [ln for ln in body.splitlines() if ln.strip()] == lines
+    assert all(ln in text_of(r) for ln in lines) and "left out" not in text_of(r)
+
+
+async def test_a_deleted_draft_too_long_for_the_budget_says_what_was_left_out(sandbox: RunningSandbox):
+    lines = numbered_lines(900)  # ~45,000 characters: more than the 24,000 a result holds
+    r = await delete_after_saving(sandbox, lines)
+    text = text_of(r)
+    assert len(text) <= 24000
+    shown = [ln for ln in lines if ln in text]
+    assert shown == lines[: len(shown)] and 0 < len(shown) < len(lines)  # a prefix, cut on a line
+    match = re.search(r"([\d,]+) more characters of this draft were left out", text)
+    assert match, text[-600:]
+    whole = "\n\n".join(lines)
+    assert int(match.group(1).replace(",", "")) == len(whole) - len("\n\n".join(shown))
+    assert "HYPERREP_MAX_OUTPUT_CHARS" in text
