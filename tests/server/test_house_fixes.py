@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -111,3 +112,25 @@ async def test_a_deleted_draft_too_long_for_the_budget_says_what_was_left_out(sa
     whole = "\n\n".join(lines)
     assert int(match.group(1).replace(",", "")) == len(whole) - len("\n\n".join(shown))
     assert "HYPERREP_MAX_OUTPUT_CHARS" in text
+
+
+# --- unread leaves spam out on the API path too ---------------------------------------------------------
+
+
+async def test_unread_on_the_api_path_leaves_spam_out_unless_asked_for(sandbox: RunningSandbox):
+    org = sandbox.sandbox.data.org(sandbox.org)
+    newest_unread = next(c for c in org.conversations_by_activity() if not c.is_read)
+    org.conversations[newest_unread.conversation_id] = dataclasses.replace(newest_unread, folder="spam")
+    truth = [
+        c.conversation_id for c in org.conversations_by_activity() if not c.is_read and c.folder != "spam"
+    ]
+    async with connect(sandbox) as client:  # no channel, awaiting_reply or sort: the API path
+        listed = await client.call_tool("list_conversations", {"unread_only": True, "limit": 20})
+        spam = await client.call_tool("list_conversations", {"unread_only": True, "folder": "spam"})
+    ids = [r["conversation_id"] for r in listed.structured_content["conversations"]]
+    assert newest_unread.conversation_id not in ids and ids == truth[: len(ids)] and len(ids) == 20
+    assert "unread only, spam left out" in text_of(listed)
+    assert newest_unread.conversation_id in [
+        r["conversation_id"] for r in spam.structured_content["conversations"]
+    ]
+    assert "spam left out" not in text_of(spam)
