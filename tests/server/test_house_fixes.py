@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import UTC, datetime
 
 import pytest
+from mcp.types import PromptReference
 
 from tests.server.test_writes import EMAIL, Human, posted
 from tests.support import RunningSandbox, connect, text_of
@@ -134,3 +136,22 @@ async def test_unread_on_the_api_path_leaves_spam_out_unless_asked_for(sandbox: 
         r["conversation_id"] for r in spam.structured_content["conversations"]
     ]
     assert "spam left out" not in text_of(spam)
+
+
+# --- prompts read "today" from the server's clock, in HYPERREP_TIMEZONE -------------------------------
+
+
+async def test_prompts_date_today_by_the_server_clock_and_zone(sandbox: RunningSandbox):
+    # 03:00 UTC on the 23rd is still the 22nd in Los Angeles; the machine's own date is irrelevant.
+    clock = lambda: datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # noqa: E731
+    async with connect(sandbox, clock=clock, timezone="America/Los_Angeles") as client:
+        report = await client.get_prompt("response_rate_report", {})
+        triage = await client.get_prompt("triage_inbox", {})
+        start = await client.complete(
+            PromptReference(type="ref/prompt", name="response_rate_report"),
+            {"name": "start_date", "value": ""},
+        )
+    text = report.messages[0].content.text
+    assert 'start_date="2026-10-23", end_date="2026-11-22"' in text and "today is 2026-11-22" in text
+    assert 'inbox_overview(start_date="2026-11-15"' in triage.messages[0].content.text
+    assert start.completion.values == ["2026-11-15", "2026-10-23", "2026-08-24"]
