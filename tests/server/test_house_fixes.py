@@ -155,3 +155,24 @@ async def test_prompts_date_today_by_the_server_clock_and_zone(sandbox: RunningS
     assert 'start_date="2026-10-23", end_date="2026-11-22"' in text and "today is 2026-11-22" in text
     assert 'inbox_overview(start_date="2026-11-15"' in triage.messages[0].content.text
     assert start.completion.values == ["2026-11-15", "2026-10-23", "2026-08-24"]
+
+
+# --- suggestions in errors name only tools this server serves ------------------------------------------
+
+
+async def test_error_suggestions_skip_excluded_tools(sandbox: RunningSandbox):
+    excluded = ("get_conversation_thread", "list_message_drafts", "get_contact")
+    promoted = next(iter(sandbox.sandbox.data.fixtures.promoted_message_draft_ids))
+    async with connect(sandbox, exclude_tools=",".join(excluded)) as client:
+        sent = await client.call_tool("get_message_draft", {"draft_id": promoted})
+        missing = await client.call_tool("get_message_draft", {"draft_id": "HR_id_NoSuchDraftAtAll0000"})
+        twin = await client.call_tool("create_contact", {"name": "D. Prince", "email": "diana@example.com"})
+    for r, says in ((sent, "already sent"), (missing, "No message draft"), (twin, "already exists")):
+        text = text_of(r)
+        assert r.is_error and says in text, text
+        assert not [name for name in excluded if name in text], text
+    async with connect(sandbox) as client:  # served: still named
+        served = await client.call_tool("get_message_draft", {"draft_id": promoted})
+        again = await client.call_tool("create_contact", {"name": "D. Prince", "email": "diana@example.com"})
+    assert "get_conversation_thread(conversation_id=" in text_of(served)
+    assert "get_contact(contact_id=" in text_of(again)

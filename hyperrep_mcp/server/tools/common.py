@@ -420,32 +420,46 @@ def moved_or_missing(
         where = call("get_conversation_thread", conversation_id=cid) if cid else "get_conversation_thread"
         what = "a conversation" if kind == "message" else "a message in its conversation"
         return tool_error(
-            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}. "
-            f"Read it with {where}."
+            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}."
+            + _read_with(
+                state,
+                where,
+                lead=" ",
+                instead=f" Read it in HyperRep (conversation_id={cid})." if cid else "",
+            )
         )
     if "/response-drafts" in (exc.route_hint or ""):
         return tool_error(
-            "This ID belongs to a response draft (a reply in a conversation), not a message draft. "
-            f"Read it with {call('get_response_draft', conversation_id=cid, response_id=draft_id)}."
+            "This ID belongs to a response draft (a reply in a conversation), not a message draft."
+            + _read_with(
+                state, call("get_response_draft", conversation_id=cid, response_id=draft_id), lead=" "
+            )
         )
     if "/message-drafts" in (exc.route_hint or ""):
         return tool_error(
-            "This ID belongs to a message draft (new outreach), not a response draft. "
-            f"Read it with {call('get_message_draft', draft_id=draft_id)}."
+            "This ID belongs to a message draft (new outreach), not a response draft."
+            + _read_with(state, call("get_message_draft", draft_id=draft_id), lead=" ")
         )
     if kind == "message":
         listing = call("list_message_drafts")
     else:
         if "conversation" in detail:
+            finders = state.available(["inbox_overview", "list_conversations"])
             return tool_error(
-                f"No conversation with conversation_id={conversation_id} in this organization. "
-                "Find conversations with inbox_overview or list_conversations."
+                f"No conversation with conversation_id={conversation_id} in this organization."
+                + (f" Find conversations with {' or '.join(finders)}." if finders else "")
             )
         listing = call("list_response_drafts", conversation_id=conversation_id)
+    shows = f" {listing} shows the drafts that exist." if state.available([listing]) else ""
     return tool_error(
-        f"No {kind} draft with that ID in this organization: it may have been deleted or sent. "
-        f"{listing} shows the drafts that exist."
+        f"No {kind} draft with that ID in this organization: it may have been deleted or sent.{shows}"
     )
+
+
+def _read_with(state: AppState, suggestion: str, *, lead: str = "", instead: str = "") -> str:
+    """The sentence naming `suggestion`, only when its tool is served here (HYPERREP_EXCLUDE_TOOLS may
+    drop it); else `instead`."""
+    return f"{lead}Read it with {suggestion}." if state.available([suggestion]) else instead
 
 
 # --- response rates and the index's progress (the rate and index tools) -------------------------
