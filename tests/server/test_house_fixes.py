@@ -176,3 +176,21 @@ async def test_error_suggestions_skip_excluded_tools(sandbox: RunningSandbox):
         again = await client.call_tool("create_contact", {"name": "D. Prince", "email": "diana@example.com"})
     assert "get_conversation_thread(conversation_id=" in text_of(served)
     assert "get_contact(contact_id=" in text_of(again)
+
+
+# --- one refusal for "a period and dates", on every windowed tool ------------------------------------
+
+
+@pytest.mark.parametrize("tool", ["search_messages", "get_response_times", "inbox_overview"])
+async def test_period_with_dates_is_refused_in_the_same_words_everywhere(sandbox: RunningSandbox, tool: str):
+    args = {
+        "period": "this_month",
+        "start_date": "2026-11-01",
+        **({"query": "roof"} if tool == "search_messages" else {}),
+    }
+    async with connect(sandbox) as client:
+        await client.call_tool("list_organizations", {})
+        before = len(sandbox.sandbox.requests)
+        r = await client.call_tool(tool, args)
+    assert r.is_error and "period='this_month' cannot be combined with start_date" in text_of(r), text_of(r)
+    assert sandbox.sandbox.requests[before:] == []

@@ -187,7 +187,7 @@ def now() -> datetime:
     return CALL_CLOCK.get()().replace(microsecond=0)
 
 
-def _no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
+def no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
     given = [n for n, v in (("start_date", start_date), ("end_date", end_date)) if v and v.strip()]
     if period and given:
         raise ToolInputError(
@@ -204,7 +204,7 @@ def listing_dates(
     start_date: str | None, end_date: str | None, *, period: str | None = None, zone: tzinfo = UTC
 ) -> tuple[datetime | None, datetime | None]:
     """Optional filter bounds for a listing (from `period` or the dates), validated before any request."""
-    _no_period_with_dates(period, start_date, end_date)
+    no_period_with_dates(period, start_date, end_date)
     if period:
         window = period_window(period, now(), zone)
         return window.start, window.end
@@ -233,7 +233,7 @@ def date_range(
     With `past_only` (analytics: the API refuses future timestamps) a future end is cut to now and a
     future start is an error that says so, rather than a confusing "start after end".
     """
-    _no_period_with_dates(period, start_date, end_date)
+    no_period_with_dates(period, start_date, end_date)
     current = now()
     if not period and not (start_date and start_date.strip()) and not (end_date and end_date.strip()):
         period = f"last_{default_days}_days" if f"last_{default_days}_days" in PERIODS else None

@@ -24,7 +24,7 @@ from hyperrep_mcp.render.writes import ResponseDraftWriteOut, recipient, saved_p
 from hyperrep_mcp.server import reconcile, validation
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import Confirmation, ConfirmSend, require_elicitation
-from hyperrep_mcp.server.ledger import Intent
+from hyperrep_mcp.server.ledger import Intent, quiet
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
@@ -41,7 +41,6 @@ from hyperrep_mcp.server.tools.write_common import (
     confirmation_body,
     decide_send,
     not_created,
-    quiet,
     send_refusal,
     send_requested,
     shown,
