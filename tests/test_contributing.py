@@ -88,3 +88,13 @@ def test_the_example_test_module_is_the_snapshot_test(example_module: ModuleType
     namespace: dict = {}
     exec(blocks()["tests/server/tools/test_list_sales_by_contact.py"], namespace)
     assert namespace["test_example"].__name__ == "test_example_matches_snapshot"
+
+
+def test_every_shared_helper_module_is_listed():
+    """The tools folder's modules that are not tools are the shared helpers: each has its line."""
+    folder = Path(tools_package.__file__).parent
+    tool_names = {spec.name for spec in by_name(ALL_TOOLS).values()}
+    helpers = {p.name for p in folder.glob("*.py") if p.stem not in tool_names and p.stem != "__init__"}
+    listed = set(re.findall(r"^- `(\w+\.py)`: ", DOC.read_text(encoding="utf-8"), re.M))
+    assert helpers == listed
+    assert "three files you write" in DOC.read_text(encoding="utf-8")

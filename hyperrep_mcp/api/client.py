@@ -534,10 +534,12 @@ class HyperRepClient:
     async def upsert_response_draft(
         self, org: str, conversation_id: str, fields: Mapping[str, Any]
     ) -> DraftReceipt:
-        """Create or overwrite the conversation's one pending draft. Idempotent, hence retried."""
+        """Create or overwrite the conversation's one pending draft. Idempotent, hence retried, unless
+        it asks HyperRep to send: a send is never retried (its lost answer raises OutcomeUnknownError)."""
         what = "save response draft"
         path = f"{_org(org)}/conversations/{_seg(conversation_id)}/response-drafts"
-        body = await self.request("POST", path, what=what, json=dict(fields), safe=True)
+        safe = fields.get("autosend_draft") is not True
+        body = await self.request("POST", path, what=what, json=dict(fields), safe=safe)
         return self._parse(DraftReceipt, body, what)
 
     async def list_response_drafts(

@@ -345,8 +345,8 @@ def search(
         )
         params["contact_id"] = contact_id
     # The full-text match runs first, once, on its own; CROSS JOIN keeps that order. Left to itself
-    # the planner walked every message in the time range and probed the matches for each: seconds
-    # joined to the FTS table directly, ~60 ms materialized (90 days of the big org, bench/index.py).
+    # the planner walked every message in the time range and probed the matches for each, which is
+    # far slower on a big organization (bench/index.py measures it).
     base = " from matched cross join messages m on m.id = matched.rowid where " + " and ".join(where[1:])
     found = "with matched as materialized (select rowid from message_fts where message_fts match :match)"
     total = store.con.execute(found + " select count(*)" + base, params).fetchone()[0]

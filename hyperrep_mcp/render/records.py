@@ -148,12 +148,12 @@ def with_last_message(v: ConversationView, last: Message | None) -> Conversation
     )
 
 
-def waited(since: str | None, now: datetime | None = None) -> str | None:
+def waited(since: str | None, now: datetime) -> str | None:
     """How long a customer has waited, for a person: '3 d 4 h', '5 h 12 min', '8 min'."""
     if not since:
         return None
     start = datetime.fromisoformat(since.replace("Z", "+00:00"))
-    minutes = max(0, int(((now or datetime.now(UTC)) - start).total_seconds() // 60))
+    minutes = max(0, int((now - start).total_seconds() // 60))
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
@@ -162,11 +162,11 @@ def waited(since: str | None, now: datetime | None = None) -> str | None:
 
 
 def conversation_line(
-    v: ConversationView, *, with_contact: bool = True, detailed: bool = False, now: datetime | None = None
+    v: ConversationView, *, now: datetime, with_contact: bool = True, detailed: bool = False
 ) -> str:
     """One conversation. `with_contact=False` where every line is the same contact's (get_contact);
     `detailed` adds the contact_id and an explicit read state; `now` is when a wait is measured to
-    (the server's clock; the wall clock when omitted)."""
+    (the server's clock)."""
     who = v.contact_name or (f"contact {v.contact_id}" if v.contact_id else "(no contact)")
     read = "unread" if v.is_read is False else ("read" if detailed and v.is_read else None)
     last = None
@@ -319,6 +319,11 @@ def _draft_body(html: str | None, detailed: bool) -> str | None:
         return None
     text = message_text(html, None, concise=False).body
     return clip(text, DETAILED_MESSAGE_CHARS if detailed else CONCISE_MESSAGE_CHARS)[0] or None
+
+
+def draft_text(html: str | None) -> str | None:
+    """A draft's whole visible text, unclipped (what a deleted draft is returned as)."""
+    return message_text(html, None, concise=False).body or None if html else None
 
 
 def message_draft_view(d: MessageDraft, *, detailed: bool = False) -> MessageDraftView:

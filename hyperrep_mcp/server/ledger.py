@@ -92,7 +92,7 @@ class WriteLedger:
         if (earlier := self._recent.get(intent.key)) is not None:
             return Done("remembered", earlier)
         if intent.made is not None and intent.look_upstream_first and intent.sent is None:
-            found = await _quiet(intent.made(now))
+            found = await quiet(intent.made(now))
             if found is not None and _age_s(found, now) <= IDENTICAL_WITHIN_S:
                 return Done("made", found)
         return None
@@ -131,10 +131,11 @@ class WriteLedger:
         return None
 
 
-async def _quiet(find: Awaitable[Any]) -> Any:
-    """A duplicate check must not block the write it protects: on failure, carry on without it."""
+async def quiet(read: Awaitable[Any]) -> Any:
+    """A lookup must not fail the write it guards (a duplicate check before it, a read after it):
+    on failure, None, and the write carries on or stands."""
     try:
-        return await find
+        return await read
     except Exception:
         return None
 

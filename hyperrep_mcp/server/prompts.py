@@ -17,8 +17,8 @@ message. The front matter names the prompt (= the file's stem) and describes its
     +++
     Look at the last {days} days (since {days_ago}) ...
 
-The text may use `{argument}` for every argument, `{today}` (UTC date), and `{NAME_ago}` for a
-`days` argument NAME (the date NAME days before today); other braces are left alone. Arguments
+The text may use `{argument}` for every argument, `{today}` (the server's date in HYPERREP_TIMEZONE),
+and `{NAME_ago}` for a `days` argument NAME (the date NAME days before today); other braces are left alone. Arguments
 named start_date and end_date must come in that order. Files are checked when loaded, so a typo
 fails at start-up and in the tests, not in a client.
 
@@ -258,7 +258,16 @@ class FilePrompt(Prompt):
     as -32602 with the reason, instead of the SDK's opaque internal error."""
 
     async def render(self, arguments: dict[str, Any] | None, context: Any) -> list[Message]:  # type: ignore[override]
-        return [UserMessage(self.fn(arguments or {}))]
+        return [
+            UserMessage(
+                self.fn(arguments or {}, today=server_today(context.request_context.lifespan_context))
+            )
+        ]
+
+
+def server_today(state: Any) -> date:
+    """Today as the tools read it: the server's clock in HYPERREP_TIMEZONE."""
+    return state.clock().astimezone(state.settings.zone).date()
 
 
 def as_mcp_prompt(prompt: PromptFile) -> FilePrompt:
@@ -295,13 +304,15 @@ def _unknown_prompt_is_invalid_params(names: frozenset[str]) -> Any:
     return check
 
 
-def suggested_values(prompt_name: str, argument: str, typed: str) -> list[str] | None:
+def suggested_values(
+    prompt_name: str, argument: str, typed: str, today: date | None = None
+) -> list[str] | None:
     """Completions a prompt file offers for one of its arguments (dates relative to today resolved)."""
     prompt = _shipped().get(prompt_name)
     spec = next((a for a in prompt.arguments if a.name == argument), None) if prompt else None
     if spec is None:
         return None
-    today = datetime.now(UTC).date()
+    today = today or datetime.now(UTC).date()
     values = []
     for suggestion in spec.suggestions:
         resolved = _date(suggestion, today) if spec.kind == "date" else None

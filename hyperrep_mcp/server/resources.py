@@ -33,7 +33,7 @@ from mcp.types import (
 )
 
 from hyperrep_mcp.api.errors import NotFoundError
-from hyperrep_mcp.server.prompts import suggested_values
+from hyperrep_mcp.server.prompts import server_today, suggested_values
 from hyperrep_mcp.server.registry import run_guarded
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
@@ -219,7 +219,7 @@ async def _values(
     given: dict[str, str],
 ) -> list[str] | None:
     if isinstance(ref, PromptReference) and name not in ("organization_id", "contact_id", "conversation_id"):
-        return suggested_values(ref.name, name, typed)
+        return suggested_values(ref.name, name, typed, today=server_today(state))
     if name == "organization_id":
         return await _organization_values(state, typed)
     org = await _completion_org(state, given)

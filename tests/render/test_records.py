@@ -27,6 +27,9 @@ LONG_ID = "gAAAAABl" + "A1b2-_" * 18 + "xyz="  # Fernet-like: 120 characters wit
 PLACEHOLDERS = re.compile(r"\bNone\b|\bnull\b|<[a-z/][^>]*>|&[a-z]+;|&#\d+;")
 
 
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # after every activity in these fixtures
+
+
 def clean(text: str) -> str:
     assert not PLACEHOLDERS.search(text), text
     return text
@@ -114,7 +117,7 @@ def conversation(**over) -> Conversation:
 
 def test_conversation_line_resolves_name_and_keeps_the_full_id():
     view = records.conversation_view(conversation(), contact=diana())
-    line = clean(records.conversation_line(view))
+    line = clean(records.conversation_line(view, now=NOW))
     assert line == (
         "- Diana Prince · inbox · unread · last activity 2026-11-22 16:02Z · started 2026-11-21 10:02Z"
         f" · conversation_id={LONG_ID}"
@@ -123,9 +126,11 @@ def test_conversation_line_resolves_name_and_keeps_the_full_id():
 
 def test_conversation_line_without_contact_name_and_in_a_contact_profile():
     view = records.conversation_view(conversation(is_read=True))
-    assert records.conversation_line(view).startswith("- contact HR_id_diana · inbox · last activity")
+    assert records.conversation_line(view, now=NOW).startswith(
+        "- contact HR_id_diana · inbox · last activity"
+    )
     inside_profile = records.conversation_line(
-        records.conversation_view(conversation(), contact=diana()), with_contact=False
+        records.conversation_view(conversation(), contact=diana()), with_contact=False, now=NOW
     )
     assert "Diana" not in inside_profile and inside_profile.startswith("- inbox · unread")
 
@@ -136,11 +141,11 @@ def test_conversation_detailed_shows_contact_id_read_state_and_unknown_fields():
     assert concise.extra is None and concise.modality == "email" and concise.subject == "Gutter estimate"
     view = records.conversation_view(conv, contact=diana(), detailed=True)
     assert view.extra == {"priority": "high"}
-    line = clean(records.conversation_line(view, detailed=True))
+    line = clean(records.conversation_line(view, detailed=True, now=NOW))
     assert '"Gutter estimate" · email · inbox · read ·' in line
     assert "priority: high" in line
     assert "contact_id=HR_id_diana" in line
-    assert "· read ·" not in records.conversation_line(concise)
+    assert "· read ·" not in records.conversation_line(concise, now=NOW)
 
 
 # --- messages ------------------------------------------------------------------------------------

@@ -185,7 +185,7 @@ def now() -> datetime:
     return CALL_CLOCK.get()().replace(microsecond=0)
 
 
-def _no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
+def no_period_with_dates(period: str | None, start_date: str | None, end_date: str | None) -> None:
     given = [n for n, v in (("start_date", start_date), ("end_date", end_date)) if v and v.strip()]
     if period and given:
         raise ToolInputError(
@@ -202,7 +202,7 @@ def listing_dates(
     start_date: str | None, end_date: str | None, *, period: str | None = None, zone: tzinfo = UTC
 ) -> tuple[datetime | None, datetime | None]:
     """Optional filter bounds for a listing (from `period` or the dates), validated before any request."""
-    _no_period_with_dates(period, start_date, end_date)
+    no_period_with_dates(period, start_date, end_date)
     if period:
         window = period_window(period, now(), zone)
         return window.start, window.end
@@ -231,7 +231,7 @@ def date_range(
     With `past_only` (analytics: the API refuses future timestamps) a future end is cut to now and a
     future start is an error that says so, rather than a confusing "start after end".
     """
-    _no_period_with_dates(period, start_date, end_date)
+    no_period_with_dates(period, start_date, end_date)
     current = now()
     if not period and not (start_date and start_date.strip()) and not (end_date and end_date.strip()):
         period = f"last_{default_days}_days" if f"last_{default_days}_days" in PERIODS else None
@@ -418,32 +418,46 @@ def moved_or_missing(
         where = call("get_conversation_thread", conversation_id=cid) if cid else "get_conversation_thread"
         what = "a conversation" if kind == "message" else "a message in its conversation"
         return tool_error(
-            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}. "
-            f"Read it with {where}."
+            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}."
+            + _read_with(
+                state,
+                where,
+                lead=" ",
+                instead=f" Read it in HyperRep (conversation_id={cid})." if cid else "",
+            )
         )
     if "/response-drafts" in (exc.route_hint or ""):
         return tool_error(
-            "This ID belongs to a response draft (a reply in a conversation), not a message draft. "
-            f"Read it with {call('get_response_draft', conversation_id=cid, response_id=draft_id)}."
+            "This ID belongs to a response draft (a reply in a conversation), not a message draft."
+            + _read_with(
+                state, call("get_response_draft", conversation_id=cid, response_id=draft_id), lead=" "
+            )
         )
     if "/message-drafts" in (exc.route_hint or ""):
         return tool_error(
-            "This ID belongs to a message draft (new outreach), not a response draft. "
-            f"Read it with {call('get_message_draft', draft_id=draft_id)}."
+            "This ID belongs to a message draft (new outreach), not a response draft."
+            + _read_with(state, call("get_message_draft", draft_id=draft_id), lead=" ")
         )
     if kind == "message":
         listing = call("list_message_drafts")
     else:
         if "conversation" in detail:
+            finders = state.available(["inbox_overview", "list_conversations"])
             return tool_error(
-                f"No conversation with conversation_id={conversation_id} in this organization. "
-                "Find conversations with inbox_overview or list_conversations."
+                f"No conversation with conversation_id={conversation_id} in this organization."
+                + (f" Find conversations with {' or '.join(finders)}." if finders else "")
             )
         listing = call("list_response_drafts", conversation_id=conversation_id)
+    shows = f" {listing} shows the drafts that exist." if state.available([listing]) else ""
     return tool_error(
-        f"No {kind} draft with that ID in this organization: it may have been deleted or sent. "
-        f"{listing} shows the drafts that exist."
+        f"No {kind} draft with that ID in this organization: it may have been deleted or sent.{shows}"
     )
+
+
+def _read_with(state: AppState, suggestion: str, *, lead: str = "", instead: str = "") -> str:
+    """The sentence naming `suggestion`, only when its tool is served here (HYPERREP_EXCLUDE_TOOLS may
+    drop it); else `instead`."""
+    return f"{lead}Read it with {suggestion}." if state.available([suggestion]) else instead
 
 
 # --- response rates and the index's progress (the rate and index tools) -------------------------

@@ -81,7 +81,7 @@ async def create_contact(
             "This contact was created a moment ago with the same details; returning it (no duplicate).",
         )
     if not allow_duplicate and (twin := await existing_contact(state, org, payload)) is not None:
-        raise ToolInputError(duplicate_refusal(twin, payload))
+        raise ToolInputError(duplicate_refusal(state, twin, payload))
     created = await state.ledger.create(intent, lambda: state.api.create_contact(org, payload), started=now())
     state.remember_contacts(org, [created.record])
     # show
@@ -168,12 +168,14 @@ def _same_phone(contact: Contact, payload: dict[str, Any]) -> bool:
         return False
 
 
-def duplicate_refusal(twin: Contact, payload: dict[str, Any]) -> str:
+def duplicate_refusal(state: AppState, twin: Contact, payload: dict[str, Any]) -> str:
     what = "email" if _same_email(twin, payload) else "phone number"
+    # Name get_contact only when it is served here (HYPERREP_EXCLUDE_TOOLS may drop it).
+    read = state.available([call("get_contact", contact_id=twin.contact_id)])
     return (
         f"A contact with this {what} already exists: {records.contact_name(records.contact_view(twin))} "
-        f"(contact_id={twin.contact_id}); nothing was created. Use it (get_contact(contact_id="
-        f'"{twin.contact_id}")), or call create_contact again with allow_duplicate=true for a second one.'
+        f"(contact_id={twin.contact_id}); nothing was created. Use it{f' ({read[0]})' if read else ''}, "
+        "or call create_contact again with allow_duplicate=true for a second one."
     )
 
 

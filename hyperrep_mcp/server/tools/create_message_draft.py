@@ -140,7 +140,7 @@ async def create_message_draft(
             state, done.record, "An identical draft was saved a moment ago; returning it (no duplicate)."
         )
     if done is not None:
-        receipt = DraftReceipt(draft_id=done.record.draft_id, folder=done.record.folder)
+        receipt = _receipt_of(done.record)
         outcome = "already_saved"
         notes.append("An identical draft was saved less than a minute ago; returning it (no duplicate).")
     else:

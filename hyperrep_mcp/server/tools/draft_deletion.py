@@ -15,7 +15,8 @@ from mcp.types import CallToolResult
 from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.api.client import current_stats
 from hyperrep_mcp.api.errors import NotFoundError
-from hyperrep_mcp.render.writes import WriteOut, one_line, recipient
+from hyperrep_mcp.render import records
+from hyperrep_mcp.render.writes import WriteOut, one_line, recipient, render
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import ConfirmDelete, require_elicitation
 from hyperrep_mcp.server.tools.common import app, org_ref
@@ -25,6 +26,9 @@ REFUSAL = (
     "Nothing was deleted: this client cannot ask you to confirm a deletion. Delete the draft in the "
     "HyperRep app instead."
 )
+
+# Rendered whole first, to measure what the budget cannot hold.
+UNBOUNDED = 10**9
 
 # (api, organization, the tool's draft arguments) -> the draft / its deletion
 Fetch = Callable[[HyperRepClient, str, dict[str, Any]], Awaitable[Any]]
@@ -78,7 +82,41 @@ class DraftKind:
             summary = f"Deleted this {self.noun} (its full content is below, in case it is needed again)."
             outcome = "deleted"
         out = self.out(organization=organization, outcome=outcome, sent=False, summary=summary, draft=view)
-        return shown(state, out)
+        return shown(
+            state, whole_body(out, records.draft_text(draft.body_html), state.settings.max_output_chars)
+        )
+
+
+def whole_body(out: WriteOut, body: str | None, budget: int) -> WriteOut:
+    """`out` with the draft's whole body; when the whole result cannot fit `budget`, the body is cut on
+    a line and ends by saying how many characters were left out (never a silent cut)."""
+    full = out.model_copy(update={"draft": out.draft.model_copy(update={"body_text": body})})
+    over = len(render(full, budget=UNBOUNDED)) - budget
+    if body is None or over <= 0:
+        return full
+    where = (
+        "the draft is deleted in HyperRep, so they are not kept anywhere"
+        if out.outcome == "deleted"
+        else "the draft is still in HyperRep, whole"
+    )
+    room = len(body) - over
+    for _ in range(8):  # each round shrinks by what is still over; the marker's length barely varies
+        kept = body[: max(0, room)]
+        kept = (kept[: kept.rfind("\n")] if "\n" in kept else kept).rstrip()
+        left = len(body) - len(kept)
+        marker = (
+            f"[… {left:,} more characters of this draft were left out: a result holds at most {budget:,} "
+            f"characters (HYPERREP_MAX_OUTPUT_CHARS); {where}. Raise HYPERREP_MAX_OUTPUT_CHARS to get "
+            "whole drafts back.]"
+        )
+        cut = out.model_copy(
+            update={"draft": out.draft.model_copy(update={"body_text": f"{kept}\n\n{marker}"})}
+        )
+        over = len(render(cut, budget=UNBOUNDED)) - budget
+        if over <= 0:
+            return cut
+        room = len(kept) - over
+    return cut
 
 
 async def _delete(do_delete: Callable[[], Awaitable[Any]]) -> None:

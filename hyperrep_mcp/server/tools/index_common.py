@@ -16,10 +16,16 @@ from typing import Annotated, Literal
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from hyperrep_mcp.index import Coverage, OrgIndex, Progress
+from hyperrep_mcp.index import Coverage, OrgIndex
 from hyperrep_mcp.render.views import View
 from hyperrep_mcp.server.results import ToolInputError
-from hyperrep_mcp.server.tools.common import DateWindow, listing_dates, now
+from hyperrep_mcp.server.tools.common import (
+    DateWindow,
+    index_progress,
+    listing_dates,
+    no_period_with_dates,
+    now,
+)
 from hyperrep_mcp.server.tools.periods import period_window
 
 # How long a call waits for the index to catch up before answering from what it has.
@@ -54,11 +60,7 @@ def resolve_window(
     `default`: the period used when nothing is given; None means the index's whole reach. Period
     names and bare dates are read in `zone` (HYPERREP_TIMEZONE).
     """
-    if period is not None and (start_date or end_date):
-        raise ToolInputError(
-            "period cannot be combined with start_date/end_date: pass either period (e.g. "
-            'period="this_month") or explicit dates, not both.'
-        )
+    no_period_with_dates(period, start_date, end_date)
     current = now()
     if period is not None:
         return _named(period, current, zone)
@@ -77,22 +79,10 @@ def resolve_window(
     return window, window.previous()
 
 
-def progress_to(ctx: Context) -> Progress:
-    """The index's progress as MCP progress notifications of this call (never going backwards)."""
-    last = -1.0
-
-    async def report(done: float, total: float | None, message: str) -> None:
-        nonlocal last
-        if done <= last:
-            return
-        last = done
-        await ctx.report_progress(done, total=total, message=message)
-
-    return report
-
-
 async def fresh_index(ctx: Context, index: OrgIndex, start: datetime) -> Coverage:
-    return await index.ensure_fresh(start, budget_s=SYNC_BUDGET_S, progress=progress_to(ctx))
+    return await index.ensure_fresh(
+        start, budget_s=SYNC_BUDGET_S, progress=index_progress(ctx, 1, "updating the inbox index")
+    )
 
 
 class IndexCoverage(View):

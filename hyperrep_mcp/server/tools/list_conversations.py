@@ -185,9 +185,13 @@ async def list_conversations(
     detailed = response_format == "detailed"
     wanted_folder = _folder_key(folder) if folder else None
     filtered = bool(wanted_folder) or unread_only
+    # Unread leaves spam out (SPEC 2), as on the index path, unless spam is asked for by name.
+    skip_spam = unread_only and not wanted_folder
 
     def match(c: Conversation) -> bool:
         if wanted_folder and _folder_key(c.folder) != wanted_folder:
+            return False
+        if skip_spam and _folder_key(c.folder) == "spam":
             return False
         return not (unread_only and c.is_read is not False)
 
@@ -248,7 +252,10 @@ async def list_conversations(
         known,
     )
 
-    filters = [f"folder {wanted_folder}" if wanted_folder else None, "unread only" if unread_only else None]
+    filters = [
+        f"folder {wanted_folder}" if wanted_folder else None,
+        ("unread only" + (", spam left out" if skip_spam else "")) if unread_only else None,
+    ]
     if contact_id:
         filters.append(f"contact {views[0].contact_name if views and views[0].contact_name else contact_id}")
     if start or end:

@@ -15,7 +15,7 @@ from mcp.types import CallToolResult
 from pydantic import Field
 
 from hyperrep_mcp.api.client import iso
-from hyperrep_mcp.api.models import DraftReceipt, ResponseDraft
+from hyperrep_mcp.api.models import DraftReceipt, Message, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.text import clip
@@ -24,7 +24,7 @@ from hyperrep_mcp.render.writes import ResponseDraftWriteOut, recipient, saved_p
 from hyperrep_mcp.server import reconcile, validation
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import Confirmation, ConfirmSend, require_elicitation
-from hyperrep_mcp.server.ledger import Intent
+from hyperrep_mcp.server.ledger import Intent, quiet
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.state import AppState
@@ -41,7 +41,6 @@ from hyperrep_mcp.server.tools.write_common import (
     confirmation_body,
     decide_send,
     not_created,
-    quiet,
     send_refusal,
     send_requested,
     shown,
@@ -142,10 +141,16 @@ async def upsert_response_draft(
         )
         if send
         else None,
+        made=(lambda _since: sent_after_loss(state, org, conversation_id, payload["body_html"]))
+        if send
+        else None,
     )
     notes: list[str] = [too_long_note(payload["body_html"])] if decision.too_long else []
     with claim_released_if_not_sent(send, before_write=True):
-        if (done := await state.ledger.already_done(intent, now())) is not None:
+        done = await state.ledger.already_done(intent, now())
+        # Only a send found queued or sent is "already sent"; an upsert is idempotent, so anything else
+        # the ledger might know is no reason to skip the write.
+        if done is not None and done.how == "sent":
             return not_created(organization, already_sent(done.record))
         if existing is not None and not send and same_reply(existing, payload):
             out = ResponseDraftWriteOut(
@@ -169,7 +174,19 @@ async def upsert_response_draft(
         "add_notification": False if send else add_notification,
     }
     with claim_released_if_not_sent(send):
-        receipt = await state.api.upsert_response_draft(org, conversation_id, body)  # idempotent: retried
+        if send:
+            # A send is posted once: a lost answer is looked for (queued or sent), never blindly retried.
+            created = await state.ledger.create(
+                intent, lambda: state.api.upsert_response_draft(org, conversation_id, body), started=now()
+            )
+            receipt = _receipt_of(created.record) if created.found else created.record
+            if created.found:
+                notes.append(
+                    f"HyperRep did not confirm the send ({created.lost}), but the reply is queued or sent: "
+                    "returning it (not sent twice)."
+                )
+        else:
+            receipt = await state.api.upsert_response_draft(org, conversation_id, body)  # idempotent: retried
     saved = await quiet(state.api.get_response_draft(org, conversation_id, receipt.id))
     if saved is not None and not same_reply(saved, payload):
         # Compare after: someone saved over this draft right after the write; say so, and show what it
@@ -197,6 +214,28 @@ async def pending_draft(state: AppState, org: str, conversation_id: str) -> Resp
     """The conversation's pending reply draft (the newest, should there be several)."""
     page = await state.api.list_response_drafts(org, conversation_id, limit=10)
     return max(page.data, key=lambda d: d.created_at or EPOCH) if page.data else None
+
+
+async def sent_after_loss(
+    state: AppState, org: str, conversation_id: str, body_html: str
+) -> ResponseDraft | Message | None:
+    """After a send's answer was lost: the same reply now queued in the conversation, or sent."""
+    latest = await pending_draft(state, org, conversation_id)
+    return await reconcile.find_sent_reply(state.api, org, conversation_id, body_html, now(), latest)
+
+
+def _receipt_of(found: ResponseDraft | Message) -> DraftReceipt:
+    """The receipt of a reply found queued (its draft) or sent (its message) after a lost answer."""
+    if isinstance(found, ResponseDraft):
+        return DraftReceipt(
+            response_id=found.response_id,
+            conversation_id=found.conversation_id,
+            scheduled_to_send=True,
+            scheduled_send_at=found.scheduled_send_at,
+        )
+    return DraftReceipt(
+        response_id=found.message_id, conversation_id=found.conversation_id, scheduled_to_send=True
+    )
 
 
 def same_reply(draft: ResponseDraft, payload: dict[str, Any]) -> bool:

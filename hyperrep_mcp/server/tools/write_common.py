@@ -13,7 +13,7 @@ the single-use claim of a confirmation, the too-long rule and the plain results.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -65,14 +65,6 @@ def again(state: AppState, earlier: WriteOut, note: str) -> CallToolResult:
 def not_created(organization: OrgRef, summary: str) -> CallToolResult:
     out = WriteOut(organization=organization, outcome="not_created", sent=False, summary=summary)
     return tool_result(out, summary)
-
-
-async def quiet(read: Awaitable[Any]) -> Any:
-    """A read after a write must not fail the write that succeeded: on failure, None."""
-    try:
-        return await read
-    except Exception:
-        return None
 
 
 # --- sending ---------------------------------------------------------------------------------------
