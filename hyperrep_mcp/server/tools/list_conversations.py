@@ -57,19 +57,6 @@ FILTER_SCAN_LIMIT = 1000
 SCAN_PAGE = 100
 
 
-def _folder_key(value: str | None) -> str:
-    """Folders compare the way the API normalises them ('Sales Follow-up' == 'sales-follow-up')."""
-    out, dash = [], False
-    for ch in (value or "").strip().lower():
-        if ch.isalnum():
-            out.append(ch)
-            dash = False
-        elif not dash:
-            out.append("-")
-            dash = True
-    return "".join(out).strip("-")
-
-
 Channel = Literal["email", "text"] | None
 
 
@@ -183,15 +170,15 @@ async def list_conversations(
         )
     org = await state.org_id(organization_id)
     detailed = response_format == "detailed"
-    wanted_folder = _folder_key(folder) if folder else None
+    wanted_folder = index.folder_key(folder) if folder else None
     filtered = bool(wanted_folder) or unread_only
     # Unread leaves spam out (SPEC 2), as on the index path, unless spam is asked for by name.
     skip_spam = unread_only and not wanted_folder
 
     def match(c: Conversation) -> bool:
-        if wanted_folder and _folder_key(c.folder) != wanted_folder:
+        if wanted_folder and index.folder_key(c.folder) != wanted_folder:
             return False
-        if skip_spam and _folder_key(c.folder) == "spam":
+        if skip_spam and index.folder_key(c.folder) == "spam":
             return False
         return not (unread_only and c.is_read is not False)
 
