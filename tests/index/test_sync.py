@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import anyio
-import httpx2
 import pytest
 
+from bench.index import CountingTransport  # the bench counts requests in flight the same way
 from hyperrep_mcp import index as ix
 from hyperrep_mcp.api import HyperRepClient, HyperRepError
 from hyperrep_mcp.index import Indexes
@@ -106,26 +106,6 @@ async def test_nothing_changed_costs_one_request_and_a_change_reads_only_its_con
         assert [h.message_id for h in hits] == ["HR_id_fresh_message"]
         rows = ix.conversation_rows(index.store, org, [conv.conversation_id])
         assert rows[conv.conversation_id].awaiting and rows[conv.conversation_id].last_direction == "inbound"
-
-
-class CountingTransport(httpx2.AsyncBaseTransport):
-    """The real HTTP transport, counting how many requests are in flight at once."""
-
-    def __init__(self) -> None:
-        self.inner = httpx2.AsyncHTTPTransport()
-        self.now = self.peak = self.total = 0
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        self.now += 1
-        self.total += 1
-        self.peak = max(self.peak, self.now)
-        try:
-            return await self.inner.handle_async_request(request)
-        finally:
-            self.now -= 1
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
 
 
 async def test_callers_share_one_sync_within_8_in_flight_and_a_slow_one_goes_on_in_the_background(
