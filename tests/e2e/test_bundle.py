@@ -26,8 +26,10 @@ import tempfile
 import zipfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from mcp import Client, StdioServerParameters
@@ -373,6 +375,29 @@ async def test_the_unpacked_bundle_works_a_sandbox_with_the_users_key_and_never_
     assert CANARY not in stderr
     assert CANARY not in text_of(organizations) + text_of(contacts)
     assert files_containing(unpacked, CANARY) == []
+
+
+@pytest.mark.anyio
+async def test_the_users_time_zone_works_without_a_system_zone_database(
+    manifest: dict[str, Any], unpacked: Path, installed: Path, tmp_path: Path
+) -> None:
+    """The zone data installs with the bundle (tzdata): PYTHONTZPATH="" hides the system's, as on
+    Windows, and "yesterday" is still the Chicago day."""
+    chicago = ZoneInfo("America/Chicago")  # the test process reads the system database: the truth
+
+    def yesterday_starts() -> str:
+        day = datetime.now(chicago).date() - timedelta(days=1)
+        return (
+            datetime.combine(day, time.min, tzinfo=chicago).astimezone(UTC).isoformat().replace("+00:00", "Z")
+        )
+
+    before = yesterday_starts()
+    params = launch(manifest, unpacked, installed, {"api_key": "", "timezone": "America/Chicago"}, "--demo")
+    params.env["PYTHONTZPATH"] = ""
+    async with session(params, tmp_path / "stderr.log") as client:
+        rate = await client.call_tool("get_response_rate", {"period": "yesterday"})
+    assert rate.is_error is False, text_of(rate)
+    assert rate.structured_content["current"]["window"]["start_date"] in {before, yesterday_starts()}
 
 
 def test_a_wrong_write_mode_stops_with_one_clear_line(

@@ -11,7 +11,9 @@ import json
 import signal
 import subprocess
 import tempfile
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from mcp import Client, StdioServerParameters
@@ -49,6 +51,40 @@ async def test_demo_over_stdio_in_both_protocol_eras(mode: str, version: str) ->
         assert found.is_error is False, text_of(found)
         assert "Diana Prince" in text_of(found)
         assert [c["contact_id"] for c in found.structured_content["contacts"]] == [fx.diana_contact_id]
+
+
+async def test_a_named_time_zone_works_without_a_system_zone_database() -> None:
+    """Windows and slim containers have no /usr/share/zoneinfo: PYTHONTZPATH="" gives the child none,
+    so only the installed package's own zone data can read America/Chicago. "yesterday" is then the
+    Chicago day."""
+    chicago = ZoneInfo("America/Chicago")  # the test process reads the system database: the truth
+
+    def yesterday_starts() -> str:
+        day = datetime.now(chicago).date() - timedelta(days=1)
+        start = datetime.combine(day, time.min, tzinfo=chicago).astimezone(UTC)
+        return start.isoformat().replace("+00:00", "Z")
+
+    before = yesterday_starts()
+    params = stdio_params("--demo", HYPERREP_TIMEZONE="America/Chicago", PYTHONTZPATH="")
+    async with Client(params, mode="auto") as client:
+        rate = await client.call_tool("get_response_rate", {"period": "yesterday"})
+    assert rate.is_error is False, text_of(rate)
+    assert rate.structured_content["current"]["window"]["start_date"] in {before, yesterday_starts()}
+
+
+def test_an_unknown_time_zone_without_a_system_zone_database_is_one_clear_line() -> None:
+    done = subprocess.run(
+        command("--demo"),
+        env=child_env(HYPERREP_TIMEZONE="America/Chicgo", PYTHONTZPATH=""),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "HYPERREP_TIMEZONE: must be an IANA time zone name" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def rpc(id_: int | None, method: str, params: dict[str, Any] | None = None) -> str:
