@@ -8,7 +8,7 @@ caller learns how many were kept so the structured output and the next cursor ma
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, time, tzinfo
 
 # Where cut items went. A listing's footer carries the cursor that starts with them; a result
 # without a cursor passes its own note (e.g. which call lists them all).
@@ -79,6 +79,26 @@ def when(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.strftime("%Y-%m-%d %H:%MZ")
+
+
+def window_text(start: datetime | None, end: datetime | None, zone: tzinfo, *, days: bool = False) -> str:
+    """A window as the operator reads it, in HYPERREP_TIMEZONE (`zone`): '2026-11-01 → 2026-11-18 09:30
+    (America/Chicago)'. A bound on a local day boundary (a start at midnight, an end at the day's last
+    second) is its date, any other to the minute; `days`: dates only. In UTC the times carry 'Z' and
+    nothing is added (the snapshots read that way); in any other zone it is named once, at the end.
+    An open start reads '…', an open end 'now'."""
+    utc = str(zone) == "UTC"
+
+    def bound(value: datetime | None, boundaries: tuple[time, ...], missing: str) -> str:
+        if value is None:
+            return missing
+        local = value.astimezone(zone)
+        if days or local.time() in boundaries:
+            return f"{local:%Y-%m-%d}"
+        return f"{local:%Y-%m-%d %H:%M}" + ("Z" if utc else "")
+
+    text = f"{bound(start, (time.min,), '…')} → {bound(end, (time.max, time(23, 59, 59)), 'now')}"
+    return text if utc else f"{text} ({zone})"
 
 
 def iso_z(value: datetime | None) -> str | None:

@@ -3,11 +3,22 @@ that every text result shares (suggested calls, field joining, timestamps)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from hyperrep_mcp.render.layout import CUT_NOTE, ITEM_CUT, call, fit, iso_z, join_fields, next_steps, when
+from hyperrep_mcp.render.layout import (
+    CUT_NOTE,
+    ITEM_CUT,
+    call,
+    fit,
+    iso_z,
+    join_fields,
+    next_steps,
+    when,
+    window_text,
+)
 
 
 def cursor_footer(items: list[str]):
@@ -135,3 +146,19 @@ def test_timestamps():
     assert when(None) is None
     assert iso_z(moment) == "2026-11-23T14:02:59Z"
     assert iso_z(None) is None
+
+
+def test_window_text_reads_whole_local_days_as_dates_and_names_the_zone():
+    tick = timedelta(microseconds=1)
+    chicago = ZoneInfo("America/Chicago")
+    # October 2026 in Chicago (CDT, UTC-5): whole days, so dates only.
+    october = datetime(2026, 10, 1, 5, tzinfo=UTC), datetime(2026, 11, 1, 5, tzinfo=UTC) - tick
+    assert window_text(*october, chicago) == "2026-10-01 → 2026-10-31 (America/Chicago)"
+    # The same instants in UTC are not whole days: to the minute, marked Z, no zone named.
+    assert window_text(*october, UTC) == "2026-10-01 05:00Z → 2026-11-01 04:59Z"
+    assert window_text(*october, chicago, days=True) == "2026-10-01 → 2026-10-31 (America/Chicago)"
+    # An end at midnight is not the end of that day: it keeps its time.
+    midnight = datetime(2026, 11, 18, tzinfo=UTC)
+    assert window_text(midnight - timedelta(days=1), midnight, UTC) == "2026-11-17 → 2026-11-18 00:00Z"
+    assert window_text(midnight, None, chicago, days=True) == "2026-11-17 → now (America/Chicago)"
+    assert window_text(None, midnight, UTC) == "… → 2026-11-18 00:00Z"

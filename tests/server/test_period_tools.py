@@ -13,6 +13,9 @@ from mcp import Client
 
 from hyperrep_mcp.sandbox import SandboxConfig, create_app
 from hyperrep_mcp.sandbox.dataset import response_rate
+from hyperrep_mcp.server.registry import by_name
+from hyperrep_mcp.server.tools import ALL_TOOLS
+from tests.server.tools.snapshot import PINNED, example_text
 from tests.support import RunningSandbox, UvicornThread, connect, text_of
 
 pytestmark = pytest.mark.anyio
@@ -139,3 +142,46 @@ async def test_index_tools_read_periods_in_the_zone(client: Client):
     yesterday = today - timedelta(days=1)
     assert parse(window["start_date"]) == ny_midnight(yesterday)
     assert parse(window["end_date"]) == ny_midnight(today) - timedelta(microseconds=1)
+
+
+# --- window headers read in the zone, on a sandbox and a server pinned to one instant --------------
+
+CHICAGO = ZoneInfo("America/Chicago")
+# At PINNED (2026-11-18 15:30Z) it is Wednesday 09:30 in Chicago (CST, UTC-6, since DST ended on
+# 1 November); October was CDT (UTC-5). The headers below follow from that calendar alone.
+LOCAL_NOW = "2026-11-18 09:30"
+ROLLING_30_START = f"{(PINNED - timedelta(days=30)).astimezone(CHICAGO):%Y-%m-%d %H:%M}"  # CDT: 10:30
+HEADERS = {
+    "inbox_overview": [f"2026-11-16 → {LOCAL_NOW} (America/Chicago)"],  # this_week, Monday on, to now
+    "list_conversations": ["active 2026-11-16 → 2026-11-22 (America/Chicago)"],  # this_week, whole
+    "get_response_rate": [  # this_month, to now, against the whole of October
+        f"2026-11-01 → {LOCAL_NOW} (America/Chicago):",
+        "Previous window, 2026-10-01 → 2026-10-31 (America/Chicago):",
+    ],
+    "get_response_times": [
+        f"2026-11-01 → {LOCAL_NOW} (America/Chicago):",
+        "Previous period, 2026-10-01 → 2026-10-31 (America/Chicago):",
+    ],
+    "search_messages": [
+        f"({ROLLING_30_START} → {LOCAL_NOW} (America/Chicago); inbound only)"
+    ],  # last_30_days
+    "list_sales": ["(2026-10-01 → 2026-10-31 (America/Chicago))"],  # last_month
+}
+
+
+@pytest.mark.parametrize("tool", sorted(HEADERS))
+async def test_window_headers_read_in_the_zone(sandbox_factory, tool: str):
+    """The operator in Chicago reads each windowed tool's EXAMPLE window in Chicago time with the zone
+    named, while structuredContent keeps the UTC instants (the snapshots pin the UTC rendering)."""
+    sb = sandbox_factory(now=PINNED)
+    text, result = await example_text(sb, by_name(ALL_TOOLS)[tool], timezone="America/Chicago")
+    assert not result.is_error, text
+    header = text.split("\n")[: 4 if tool == "get_response_times" else 2]
+    for expected in HEADERS[tool]:
+        assert expected in "\n".join(header), (expected, header)
+    assert "Z →" not in text and "Z)" not in header[0]  # no UTC window left beside the local one
+    window = result.structured_content.get("window") or (result.structured_content.get("current") or {}).get(
+        "window"
+    )
+    if tool == "get_response_rate":  # 1 November 00:00 CDT, still UTC-5 until 02:00
+        assert window == {"start_date": "2026-11-01T05:00:00Z", "end_date": "2026-11-18T15:30:00Z"}

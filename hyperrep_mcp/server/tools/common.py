@@ -476,13 +476,6 @@ def rate_figures(window: DateWindow, rate: ResponseRate) -> RateFigures:
     )
 
 
-def window_text(w: Window) -> str:
-    def short(value: str) -> str:
-        return value[:10] if value[11:19] in ("00:00:00", "23:59:59") else value[:16].replace("T", " ") + "Z"
-
-    return f"{short(w.start_date)} → {short(w.end_date)}"
-
-
 def rate_line(f: RateFigures) -> str:
     if f.rate_percent is None:
         return "no conversations received, so no rate"

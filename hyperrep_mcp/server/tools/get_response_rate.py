@@ -23,7 +23,6 @@ from hyperrep_mcp.server.tools.common import (
     org_ref,
     rate_figures,
     rate_line,
-    window_text,
 )
 from hyperrep_mcp.server.tools.periods import Period
 
@@ -58,9 +57,10 @@ async def get_response_rate(
     async def fetch(w: DateWindow) -> RateFigures:
         return rate_figures(w, await state.api.get_response_rate(org, start_date=w.start, end_date=w.end))
 
+    before = window.previous()
     calls = [lambda: fetch(window), lambda: org_ref(state, org)]
     if compare_to_previous:
-        calls.append(lambda: fetch(window.previous()))
+        calls.append(lambda: fetch(before))
     results = await gather(*calls)
     current, organization = results[0], results[1]
     previous = results[2] if compare_to_previous else None
@@ -68,9 +68,9 @@ async def get_response_rate(
     if previous and current.rate_percent is not None and previous.rate_percent is not None:
         change = round(current.rate_percent - previous.rate_percent, 1)
 
-    lines = [f"Response rate in {organization.name}, {window_text(current.window)}: {rate_line(current)}"]
+    lines = [f"Response rate in {organization.name}, {window.text()}: {rate_line(current)}"]
     if previous:
-        lines.append(f"Previous window, {window_text(previous.window)}: {rate_line(previous)}")
+        lines.append(f"Previous window, {before.text()}: {rate_line(previous)}")
         if change is not None:
             direction = "up" if change > 0 else "down" if change < 0 else "unchanged"
             lines.append(f"Change: {change:+g} percentage points ({direction})")

@@ -21,7 +21,6 @@ from hyperrep_mcp.server.tools.index_common import (
     coverage_view,
     fresh_index,
     resolve_window,
-    window_text,
 )
 from hyperrep_mcp.server.tools.periods import Period
 
@@ -101,10 +100,10 @@ async def get_response_times(
     cov = coverage_view(coverage, earliest)
 
     scope = f" ({channel} only)" if channel else ""
-    lines = [f"Time to our first reply in {organization.name}{scope}, {window_text(window)}:"]
+    lines = [f"Time to our first reply in {organization.name}{scope}, {window.text()}:"]
     lines += _block(current)
     if previous:
-        lines.append(f"Previous period, {window_text(before)}:")
+        lines.append(f"Previous period, {before.text()}:")
         lines += _block(previous)
         if change is not None:
             lines.append(

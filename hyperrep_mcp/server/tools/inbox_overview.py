@@ -33,7 +33,6 @@ from hyperrep_mcp.server.tools.common import (
     rate_figures,
     rate_line,
     row_contact_names,
-    window_text,
 )
 from hyperrep_mcp.server.tools.index_common import SYNC_BUDGET_S
 from hyperrep_mcp.server.tools.periods import DateWindow, Period
@@ -188,7 +187,7 @@ def shown(o: Overview, *, budget: int) -> CallToolResult:
     for name, n in tally.unread_by_channel.items():
         unread_by_channel[one_line(name) or "(none)"] += n
     w = Window(start_date=iso(window.start), end_date=iso(window.end))
-    header = f"Inbox overview — {o.organization.name}, {window_text(w)}"
+    header = f"Inbox overview — {o.organization.name}, {window.text()}"
     by_channel = ", ".join(f"{k} {v}" for k, v in sorted(unread_by_channel.items()))
     summary = [
         join_fields(

@@ -10,7 +10,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -135,16 +135,6 @@ def coverage_view(coverage: Coverage, window_start: datetime | None = None) -> I
 
 def _z(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def window_text(window: DateWindow) -> str:
-    def short(value: datetime) -> str:
-        t = value.time()
-        return (
-            f"{value:%Y-%m-%d}" if t in (time.min, time.max, time(23, 59, 59)) else f"{value:%Y-%m-%d %H:%M}Z"
-        )
-
-    return f"{short(window.start)} → {short(window.end)}"
 
 
 # --- cursors over index answers ----------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -16,7 +16,7 @@ from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.api.models import Conversation, Message
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.layout import call, fit, next_steps, window_text
 from hyperrep_mcp.render.views import ConversationsOut, ConversationView, OrgRef, Window
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
@@ -246,7 +246,7 @@ async def list_conversations(
     if contact_id:
         filters.append(f"contact {views[0].contact_name if views and views[0].contact_name else contact_id}")
     if start or end:
-        filters.append(_active_text(start, end))
+        filters.append(_active_text(start, end, state.settings.zone))
     scope = ", ".join(f for f in filters if f)
     listed = Listed(
         organization=organization,
@@ -263,10 +263,8 @@ async def list_conversations(
     return shown(listed, budget=state.settings.max_output_chars)
 
 
-def _active_text(start: datetime | None, end: datetime | None) -> str:
-    if start and end:
-        return f"active {start:%Y-%m-%d} → {end:%Y-%m-%d}"
-    return f"active {'from ' + format(start, '%Y-%m-%d') if start else 'until ' + format(end, '%Y-%m-%d')}"
+def _active_text(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
+    return f"active {window_text(start, end, zone, days=True)}"
 
 
 async def _from_index(
@@ -331,7 +329,7 @@ async def _from_index(
         ("unread only" + (", spam left out" if skip_spam else "")) if unread_only else None,
         f"contact {views[0].contact_name or contact_id}" if contact_id and views else None,
         f"contact {contact_id}" if contact_id and not views else None,
-        _active_text(lo, hi),
+        _active_text(lo, hi, state.settings.zone),
     ]
     scope = ", ".join(f for f in filters if f)
     listed = Listed(

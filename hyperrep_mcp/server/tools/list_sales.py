@@ -9,6 +9,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from hyperrep_mcp.api.errors import NotFoundError
+from hyperrep_mcp.render.layout import window_text
 from hyperrep_mcp.render.views import RecordsOut
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import tool_error
@@ -46,7 +47,6 @@ async def list_sales(
     state = app(ctx)
     start, end = listing_dates(start_date, end_date, period=period, zone=state.settings.zone)
     org = await state.org_id(organization_id)
-    span = f"{start:%Y-%m-%d}" if start else "…", f"{end:%Y-%m-%d}" if end else "now"
     try:
         return await records_listing(
             state,
@@ -58,7 +58,7 @@ async def list_sales(
             cursor=cursor,
             limit=limit,
             detailed=response_format == "detailed",
-            scope=f" ({span[0]} → {span[1]})" if start or end else "",
+            scope=f" ({window_text(start, end, state.settings.zone, days=True)})" if start or end else "",
             id_needed=False,  # no tool takes a sale_id
         )
     except NotFoundError as exc:

@@ -18,6 +18,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field
 
+from hyperrep_mcp.render.layout import window_text
 from hyperrep_mcp.server.results import ToolInputError
 
 PeriodName = Literal[
@@ -74,6 +75,10 @@ class DateWindow:
     def previous(self) -> DateWindow:
         """What compare_to_previous compares with: see `previous_window`."""
         return previous_window(self)
+
+    def text(self) -> str:
+        """The window as a header shows it, in its zone: '2026-11-01 → 2026-11-18 09:30 (America/Chicago)'."""
+        return window_text(self.start, self.end, self.zone)
 
 
 def midnight(day: date, zone: tzinfo) -> datetime:

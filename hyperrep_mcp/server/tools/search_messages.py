@@ -37,7 +37,6 @@ from hyperrep_mcp.server.tools.index_common import (
     fresh_index,
     query_fingerprint,
     resolve_window,
-    window_text,
 )
 from hyperrep_mcp.server.tools.periods import Period
 
@@ -152,7 +151,7 @@ async def search_messages(
         return "\n".join(
             [
                 f"Messages in {organization.name} matching {described} — {kept} shown of {total}, "
-                f"newest first ({window_text(window)}{scope})",
+                f"newest first ({window.text()}{scope})",
                 cov.summary,
                 records.FRAMING,
             ]
