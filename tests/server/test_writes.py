@@ -197,6 +197,28 @@ async def test_same_reply_twice_is_not_a_clobber(sandbox: RunningSandbox):
     assert len(posted(sandbox, "/response-drafts")) == 1
 
 
+async def test_a_reply_in_a_text_conversation_names_the_phone_it_goes_to(sandbox: RunningSandbox):
+    """A text (SMS) reply goes to the contact's phone, so the summary names the phone, not the email
+    the contact also has and the saved draft also carries."""
+    org = sandbox.sandbox.data.org(sandbox.org)
+    diana = org.contacts[sandbox.sandbox.data.fixtures.diana_contact_id]
+    [conv] = [
+        c
+        for c in org.conversations.values()
+        if c.contact_id == diana.contact_id and c.modality == "text"
+        and org.response_draft_for(c.conversation_id) is None
+    ]  # fmt: skip
+    assert diana.email and diana.phone_number
+    async with connect(sandbox) as client:
+        r = await client.call_tool(
+            "upsert_response_draft", {"conversation_id": conv.conversation_id, "body_text": "See you at 2."}
+        )
+    assert not r.is_error, text_of(r)
+    summary = r.structured_content["summary"]
+    assert f"Reply to {diana.name} {diana.phone_number}." in summary, summary
+    assert diana.email not in summary
+
+
 # --- no duplicates -----------------------------------------------------------------------------------
 
 

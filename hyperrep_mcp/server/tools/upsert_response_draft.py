@@ -20,7 +20,7 @@ from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.text import clip
 from hyperrep_mcp.render.views import OrgRef
-from hyperrep_mcp.render.writes import ResponseDraftWriteOut, recipient, saved_phrase
+from hyperrep_mcp.render.writes import ResponseDraftWriteOut, saved_phrase
 from hyperrep_mcp.server import reconcile, validation
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import Confirmation, ConfirmSend, require_elicitation
@@ -36,6 +36,7 @@ from hyperrep_mcp.server.tools.write_common import (
     BodyHtml,
     BodyText,
     EmailList,
+    addressee,
     already_sent,
     claim_released_if_not_sent,
     confirmation_body,
@@ -122,9 +123,12 @@ async def upsert_response_draft(
         {"body_text": body_text, "body_html": body_html, "cc_emails": cc_emails, "bcc_emails": bcc_emails}
     )
     org = await state.org_id(organization_id)
-    # fetch: the pending draft, then whether this reply was already sent, then write
-    existing, organization = await gather(
-        lambda: pending_draft(state, org, conversation_id), lambda: org_ref(state, org)
+    # fetch: the pending draft and the conversation (its modality says where the reply goes), then
+    # whether this reply was already sent, then write
+    existing, organization, conversation = await gather(
+        lambda: pending_draft(state, org, conversation_id),
+        lambda: org_ref(state, org),
+        lambda: state.api.get_conversation(org, conversation_id),
     )
     decision = decide_send(state, autosend_draft, send_confirmation, payload["body_html"])
     if decision.refusal is not None:
@@ -196,8 +200,10 @@ async def upsert_response_draft(
             "text (someone saved over it); the draft shown is what it holds now. Tell the person before drafting again."
         )
     # show
+    modality = conversation.extra_fields().get("modality")
     return shown(
-        state, written_out(state, organization, conversation_id, payload, receipt, saved, existing, notes)
+        state,
+        written_out(state, organization, conversation_id, modality, payload, receipt, saved, existing, notes),
     )
 
 
@@ -296,13 +302,15 @@ def written_out(
     state: AppState,
     organization: OrgRef,
     conversation_id: str,
+    modality: str | None,
     payload: dict[str, Any],
     receipt: DraftReceipt,
     saved: ResponseDraft | None,
     existing: ResponseDraft | None,
     notes: list[str],
 ) -> ResponseDraftWriteOut:
-    """The whole result: the draft as HyperRep holds it now (else as written), and what it replaced."""
+    """The whole result: the draft as HyperRep holds it now (else as written), and what it replaced.
+    The summary names the address the conversation's `modality` replies to: a text goes to the phone."""
     view = records.response_draft_view(saved) if saved else records.response_draft_view(
         ResponseDraft(response_id=receipt.id, conversation_id=conversation_id, body_html=payload["body_html"],
                       cc_emails=payload["cc_emails"], bcc_emails=payload["bcc_emails"],
@@ -314,7 +322,7 @@ def written_out(
         if existing is not None and not same_reply(existing, payload)
         else None
     )
-    to = recipient(view.recipient_name, view.recipient_email, view.recipient_phone_number)
+    to = addressee(modality, view.recipient_name, view.recipient_email, view.recipient_phone_number)
     return ResponseDraftWriteOut(
         organization=organization,
         outcome="queued" if queued else "saved",
