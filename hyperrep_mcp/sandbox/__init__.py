@@ -90,6 +90,6 @@ def __getattr__(name: str) -> Any:
 
 def serve(config: SandboxConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
     """Run the sandbox over HTTP (blocking). Imported lazily so the app never needs uvicorn."""
-    from hyperrep_mcp.sandbox.serve import serve as _serve  # uvicorn only when serving
+    from hyperrep_mcp.sandbox.http_server import serve as _serve  # uvicorn only when serving
 
     _serve(config, host, port)

@@ -11,7 +11,7 @@ import httpx2
 import pytest
 
 from hyperrep_mcp.sandbox import Sandbox, SandboxConfig
-from hyperrep_mcp.sandbox.serve import SandboxServer, build_server
+from hyperrep_mcp.sandbox.http_server import SandboxServer, build_server
 from tests.sandbox.helpers import KEY, NOW
 
 
@@ -50,3 +50,22 @@ def test_drop_is_a_transport_error_over_tcp(server: SandboxServer, capfd):
     assert (
         "Exception in ASGI application" not in capfd.readouterr().err
     )  # the deliberate drop is not logged as a crash
+
+
+def test_serve_stays_the_function_whichever_sandbox_modules_are_loaded():
+    """`hyperrep_mcp.sandbox.serve` is the function the CLI runs; a submodule of the same name would
+    replace it on the package as soon as anything imported that submodule."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import hyperrep_mcp.sandbox as package
+
+    submodules = {m.name for m in pkgutil.iter_modules(package.__path__)}
+    assert not submodules & set(package.__all__), "a public name of the package is also a submodule"
+    for name in submodules:
+        importlib.import_module(f"{package.__name__}.{name}")
+    from hyperrep_mcp.sandbox import serve
+
+    assert inspect.isfunction(serve) and package.serve is serve
+    assert list(inspect.signature(serve).parameters) == ["config", "host", "port"]
