@@ -8,7 +8,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from hyperrep_mcp.api.errors import HyperRepError
-from hyperrep_mcp.api.models import Conversation, Message
+from hyperrep_mcp.api.models import Conversation
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
 from hyperrep_mcp.render.views import ContactOut
@@ -73,11 +73,12 @@ async def get_contact(
     )
     shown = convs[:RECENT_CONVERSATIONS] if not detailed else convs
 
-    async def last_of(c: Conversation) -> Message | None:
+    async def last_of(c: Conversation) -> records.LastMessage | None:
         try:
-            return await latest_message(state, org, c)
+            last = await latest_message(state, org, c)
         except HyperRepError:  # costs this line its gist, not the profile
             return None
+        return records.last_message(last) if last else None
 
     # Channel, subject and gist come from each conversation's latest message: one concurrent round.
     lasts = await map_bounded(last_of, shown[:RECENT_CONVERSATIONS], limit=FANOUT)

@@ -14,7 +14,7 @@ from pydantic import Field
 from hyperrep_mcp import index
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError
-from hyperrep_mcp.api.models import Conversation, Message
+from hyperrep_mcp.api.models import Conversation
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
 from hyperrep_mcp.render.views import ConversationsOut, ConversationView, OrgRef, Window
@@ -216,13 +216,14 @@ async def list_conversations(
     # show an old gist or an answered conversation as awaiting.
     known = index.current_rows(state.index(org).store, org, found.items)
 
-    async def last_of(c: Conversation) -> Message | None:
+    async def last_of(c: Conversation) -> records.LastMessage | None:
         if c.conversation_id in known:
             return None  # the index already says it
         try:
-            return await latest_message(state, org, c)
+            last = await latest_message(state, org, c)
         except HyperRepError:  # costs the line its gist, not the listing
             return None
+        return records.last_message(last) if last else None
 
     contacts, lasts = await gather(
         lambda: contact_names(state, org, (c.contact_id for c in found.items)),
