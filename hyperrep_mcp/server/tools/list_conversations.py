@@ -66,41 +66,6 @@ ConversationSort = Annotated[
 ]
 
 
-def row_view(r: index.ConversationRow, name: str | None, *, detailed: bool) -> ConversationView:
-    """A conversation as the inbox index knows it: channel, subject, who wrote last, the wait."""
-    return ConversationView(
-        conversation_id=r.conversation_id,
-        contact_id=r.contact_id,
-        contact_name=name,
-        folder=r.folder,
-        is_read=r.is_read,
-        start_at=iso(r.start_at) if detailed else None,
-        last_activity_at=iso(r.last_activity_at),
-        modality=r.channel,
-        subject=r.subject,
-        last_from={"inbound": "customer", "outbound": "us"}.get(r.last_direction or ""),
-        last_message_at=iso(r.last_message_at),
-        gist=r.gist,
-        awaiting_reply=r.awaiting,
-        waiting_since=iso(r.waiting_since) if r.awaiting else None,
-    )
-
-
-def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow]) -> list[ConversationView]:
-    """API rows completed from the inbox index where it already holds the conversation."""
-    out = []
-    for v in views:
-        r = rows.get(v.conversation_id)
-        if r is None or not r.messages_stored:
-            out.append(v)
-            continue
-        full = row_view(r, v.contact_name, detailed=False)
-        out.append(
-            full.model_copy(update={"start_at": v.start_at, "extra": v.extra, "contact_id": v.contact_id})
-        )
-    return out
-
-
 EXAMPLE: dict = {"channel": "text", "unread_only": True, "period": "this_week"}
 
 
@@ -262,6 +227,41 @@ async def list_conversations(
         scan_complete=found.complete,
     )
     return shown(listed, budget=state.settings.max_output_chars)
+
+
+def row_view(r: index.ConversationRow, name: str | None, *, detailed: bool) -> ConversationView:
+    """A conversation as the inbox index knows it: channel, subject, who wrote last, the wait."""
+    return ConversationView(
+        conversation_id=r.conversation_id,
+        contact_id=r.contact_id,
+        contact_name=name,
+        folder=r.folder,
+        is_read=r.is_read,
+        start_at=iso(r.start_at) if detailed else None,
+        last_activity_at=iso(r.last_activity_at),
+        modality=r.channel,
+        subject=r.subject,
+        last_from={"inbound": "customer", "outbound": "us"}.get(r.last_direction or ""),
+        last_message_at=iso(r.last_message_at),
+        gist=r.gist,
+        awaiting_reply=r.awaiting,
+        waiting_since=iso(r.waiting_since) if r.awaiting else None,
+    )
+
+
+def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow]) -> list[ConversationView]:
+    """API rows completed from the inbox index where it already holds the conversation."""
+    out = []
+    for v in views:
+        r = rows.get(v.conversation_id)
+        if r is None or not r.messages_stored:
+            out.append(v)
+            continue
+        full = row_view(r, v.contact_name, detailed=False)
+        out.append(
+            full.model_copy(update={"start_at": v.start_at, "extra": v.extra, "contact_id": v.contact_id})
+        )
+    return out
 
 
 def _active_text(start: datetime | None, end: datetime | None) -> str:
