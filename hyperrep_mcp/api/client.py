@@ -68,6 +68,20 @@ MAX_RETRY_AFTER_S = 20.0
 
 M = TypeVar("M", bound=BaseModel)
 _PAGED = (Organization, Contact, Conversation, Message, Company, Agent, Sale, MessageDraft, ResponseDraft)
+# pydantic caches a parametrized generic weakly: a `Page[X]` that nobody holds is collected by the
+# next full garbage collection and rebuilt, schema and validator, on its next use. Held here, the
+# ones the warm-up builds are still there for the first call.
+_PAGE_TYPES: dict[type[BaseModel], type[Page[Any]]] = {}
+
+
+def page_of(item: type[M]) -> type[Page[M]]:
+    """`Page[item]`, built once per process."""
+    page = _PAGE_TYPES.get(item)
+    if page is None:
+        page = _PAGE_TYPES[item] = Page[item]
+    return page
+
+
 DateLike = datetime | str | None
 
 
@@ -200,7 +214,7 @@ class HyperRepClient:
         context) and the typed page models (pydantic makes each `Page[...]` on first use)."""
         _ = self._http
         for model in _PAGED:
-            _ = Page[model]
+            page_of(model)
 
     def __repr__(self) -> str:  # never show the key
         return f"HyperRepClient(base_url={self.base_url!r})"
@@ -349,7 +363,7 @@ class HyperRepClient:
         for key in ("start_date", "end_date"):
             if key in params:
                 params[key] = iso(params[key])
-        return self._parse(Page[item], await self.request("GET", path, what=what, params=params), what)
+        return self._parse(page_of(item), await self.request("GET", path, what=what, params=params), what)
 
     # --- organizations, contacts, companies, agents ------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -130,20 +131,42 @@ def conversation_view(
     )
 
 
-def with_last_message(v: ConversationView, last: Message | None) -> ConversationView:
+@dataclass(frozen=True)
+class LastMessage:
+    """What a conversation line shows of its latest message (a listing carries none of it)."""
+
+    modality: str | None
+    subject: str | None
+    last_from: str | None  # "customer" / "us"
+    at: str | None
+    gist: str | None
+
+
+def last_message(m: Message) -> LastMessage:
+    """The line's share of a latest message, its body made into a one-line gist. Pure; the tools
+    call it as each message arrives, so the HTML is read while the other requests are in flight."""
+    subject = _clean(m.subject)
+    return LastMessage(
+        modality=_clean(m.modality),
+        subject=(_REPLY_PREFIX.sub("", subject).strip() or None) if subject else None,
+        last_from="customer" if m.inbound else "us" if m.direction == "outbound" else None,
+        at=iso_z(m.timestamp),
+        gist=message_gist(message_text(m.body_html, m.body_text, concise=True).body) or None,
+    )
+
+
+def with_last_message(v: ConversationView, last: LastMessage | None) -> ConversationView:
     """The conversation view completed from its latest message: channel, subject, who wrote last and
-    when, and a one-line gist (a conversation listing carries none of these)."""
+    when, and a one-line gist."""
     if last is None:
         return v
-    body = message_text(last.body_html, last.body_text, concise=True).body
-    subject = _clean(last.subject)
     return v.model_copy(
         update={
-            "modality": v.modality or _clean(last.modality),
-            "subject": v.subject or (_REPLY_PREFIX.sub("", subject).strip() or None if subject else None),
-            "last_from": "customer" if last.inbound else "us" if last.direction == "outbound" else None,
-            "last_message_at": iso_z(last.timestamp),
-            "gist": message_gist(body) or None,
+            "modality": v.modality or last.modality,
+            "subject": v.subject or last.subject,
+            "last_from": last.last_from,
+            "last_message_at": last.at,
+            "gist": last.gist,
         }
     )
 

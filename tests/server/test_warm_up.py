@@ -4,14 +4,17 @@ what the first tool call would otherwise pay; before that, the API hears nothing
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 import time
+import weakref
 
 import anyio
 import pytest
 
+from hyperrep_mcp.api.models import Company, Message, Page
 from tests.e2e.helpers import child_env
 from tests.support import SANDBOX_KEY, RunningSandbox, connect
 
@@ -35,6 +38,15 @@ async def test_an_initialized_client_finds_the_organizations_loaded_before_its_f
         result = await client.call_tool("list_organizations", {})
         assert not result.is_error
     assert org_list_requests(sandbox) == 1  # the call used what the warm-up loaded
+
+
+async def test_what_the_warm_up_builds_outlives_a_full_garbage_collection(sandbox: RunningSandbox):
+    """pydantic caches `Page[X]` weakly: unheld, the warm-up's page models were collected during the
+    person's idle time and rebuilt by the first call, which then paid for them after all."""
+    async with connect(sandbox):
+        built = [weakref.ref(Page[model]) for model in (Message, Company)]
+        gc.collect()
+        assert all(ref() is not None for ref in built)
 
 
 async def test_a_failing_warm_up_is_left_for_the_first_call_to_report(sandbox: RunningSandbox):

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
 from hyperrep_mcp.api.errors import HyperRepError
-from hyperrep_mcp.api.models import Conversation, Message
+from hyperrep_mcp.api.models import Conversation
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
-from hyperrep_mcp.render.views import ContactOut
+from hyperrep_mcp.render.views import ContactOut, ContactView, ConversationView, OrgRef
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import fitted_result
@@ -71,61 +73,90 @@ async def get_contact(
     convs = sorted(
         page.data if page else [], key=lambda c: c.last_activity_at or c.start_at or EPOCH, reverse=True
     )
-    shown = convs[:RECENT_CONVERSATIONS] if not detailed else convs
+    recent = convs[:RECENT_CONVERSATIONS] if not detailed else convs
 
-    async def last_of(c: Conversation) -> Message | None:
+    async def last_of(c: Conversation) -> records.LastMessage | None:
         try:
-            return await latest_message(state, org, c)
+            last = await latest_message(state, org, c)
         except HyperRepError:  # costs this line its gist, not the profile
             return None
+        return records.last_message(last) if last else None
 
     # Channel, subject and gist come from each conversation's latest message: one concurrent round.
-    lasts = await map_bounded(last_of, shown[:RECENT_CONVERSATIONS], limit=FANOUT)
-    lasts += [None] * (len(shown) - len(lasts))
+    lasts = await map_bounded(last_of, recent[:RECENT_CONVERSATIONS], limit=FANOUT)
+    lasts += [None] * (len(recent) - len(lasts))
     # The contact is the top of this view: concise conversations do not repeat who they are with.
     conv_views = [
         records.with_last_message(
             records.conversation_view(c, contact=contact, detailed=detailed, with_contact=detailed), last
         )
-        for c, last in zip(shown, lasts, strict=True)
+        for c, last in zip(recent, lasts, strict=True)
     ]
-    more = bool(page and (page.next_cursor or len(convs) > len(shown)))
+    more = bool(page and (page.next_cursor or len(convs) > len(recent)))
+    profile = Profile(
+        organization=organization,
+        contact=view,
+        conversations=conv_views if include_conversations else None,
+        more=more,
+        detailed=detailed,
+        now=now(),
+        suggestions=state.available(_suggestions(contact_id, conv_views, more=more)),
+    )
+    return shown(profile, budget=state.settings.max_output_chars)
 
-    header = f"Contact in {organization.name}: {records.contact_line(view)[2:]}"
-    # Every conversation here is this contact's: their name on each line would only repeat it.
-    current = now()
-    items = [
-        records.conversation_line(v, with_contact=False, detailed=detailed, now=current) for v in conv_views
-    ]
-    if include_conversations:
+
+@dataclass(frozen=True)
+class Profile:
+    """What was read of one contact, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    contact: ContactView
+    conversations: list[ConversationView] | None  # None: not asked for
+    more: bool  # the contact has more conversations than these
+    detailed: bool
+    now: datetime  # what waits are measured to
+    suggestions: list[str]
+
+
+def shown(p: Profile, *, budget: int) -> CallToolResult:
+    """The whole result: the contact's line, then their recent conversations newest first (without
+    repeating their name on each), then the suggested calls; text and structured output cut alike.
+    The first item is the contact itself; the conversations follow it."""
+    convs = p.conversations or []
+    header = f"Contact in {p.organization.name}: {records.contact_line(p.contact)[2:]}"
+    items = [records.conversation_line(v, with_contact=False, detailed=p.detailed, now=p.now) for v in convs]
+    if p.conversations is not None:
         items.insert(
             0,
-            f"Recent conversations, newest first ({len(conv_views)}{' shown; more exist' if more else ''}):"
-            if conv_views
+            f"Recent conversations, newest first ({len(convs)}{' shown; more exist' if p.more else ''}):"
+            if convs
             else "No conversations yet.",
         )
-    suggestions = [call("get_conversation_thread", conversation_id=v.conversation_id) for v in conv_views[:1]]
-    if more:
-        suggestions.append(call("list_conversations", contact_id=contact_id))
-
-    # The first item is the contact itself; the conversations follow it.
+    contact_id = p.contact.contact_id
     return fitted_result(
         lambda limit: fit(
             header,
             items,
-            lambda _kept: next_steps(state.available(suggestions)),
-            state.settings.max_output_chars,
+            lambda _kept: next_steps(p.suggestions),
+            budget,
             cut_note=f'(output limit reached: {{n}} more not shown; list_conversations(contact_id="{contact_id}") lists them all)',
             limit=limit,
         ),
         lambda kept: ContactOut(
-            organization=organization,
-            contact=view,
-            conversations=conv_views[: max(0, kept - 1)] if include_conversations else [],
-            more_conversations=include_conversations and (more or kept - 1 < len(conv_views)),
-            suggested_calls=state.available(suggestions),
+            organization=p.organization,
+            contact=p.contact,
+            conversations=convs[: max(0, kept - 1)] if p.conversations is not None else [],
+            more_conversations=p.conversations is not None and (p.more or kept - 1 < len(convs)),
+            suggested_calls=p.suggestions,
         ),
         total=len(items),
         list_name="conversations",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )
+
+
+def _suggestions(contact_id: str, conv_views: list[ConversationView], *, more: bool) -> list[str]:
+    calls = [call("get_conversation_thread", conversation_id=v.conversation_id) for v in conv_views[:1]]
+    if more:
+        calls.append(call("list_conversations", contact_id=contact_id))
+    return calls

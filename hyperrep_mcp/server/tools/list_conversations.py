@@ -14,7 +14,7 @@ from pydantic import Field
 from hyperrep_mcp import index
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError
-from hyperrep_mcp.api.models import Conversation, Message
+from hyperrep_mcp.api.models import Conversation
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps, window_text
 from hyperrep_mcp.render.views import ConversationsOut, ConversationView, OrgRef, Window
@@ -64,41 +64,6 @@ ConversationSort = Annotated[
     Literal["recent", "longest_waiting"],
     Field(description="longest_waiting: awaiting our reply, longest wait first"),
 ]
-
-
-def row_view(r: index.ConversationRow, name: str | None, *, detailed: bool) -> ConversationView:
-    """A conversation as the inbox index knows it: channel, subject, who wrote last, the wait."""
-    return ConversationView(
-        conversation_id=r.conversation_id,
-        contact_id=r.contact_id,
-        contact_name=name,
-        folder=r.folder,
-        is_read=r.is_read,
-        start_at=iso(r.start_at) if detailed else None,
-        last_activity_at=iso(r.last_activity_at),
-        modality=r.channel,
-        subject=r.subject,
-        last_from={"inbound": "customer", "outbound": "us"}.get(r.last_direction or ""),
-        last_message_at=iso(r.last_message_at),
-        gist=r.gist,
-        awaiting_reply=r.awaiting,
-        waiting_since=iso(r.waiting_since) if r.awaiting else None,
-    )
-
-
-def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow]) -> list[ConversationView]:
-    """API rows completed from the inbox index where it already holds the conversation."""
-    out = []
-    for v in views:
-        r = rows.get(v.conversation_id)
-        if r is None or not r.messages_stored:
-            out.append(v)
-            continue
-        full = row_view(r, v.contact_name, detailed=False)
-        out.append(
-            full.model_copy(update={"start_at": v.start_at, "extra": v.extra, "contact_id": v.contact_id})
-        )
-    return out
 
 
 EXAMPLE: dict = {"channel": "text", "unread_only": True, "period": "this_week"}
@@ -216,13 +181,14 @@ async def list_conversations(
     # show an old gist or an answered conversation as awaiting.
     known = index.current_rows(state.index(org).store, org, found.items)
 
-    async def last_of(c: Conversation) -> Message | None:
+    async def last_of(c: Conversation) -> records.LastMessage | None:
         if c.conversation_id in known:
             return None  # the index already says it
         try:
-            return await latest_message(state, org, c)
+            last = await latest_message(state, org, c)
         except HyperRepError:  # costs the line its gist, not the listing
             return None
+        return records.last_message(last) if last else None
 
     contacts, lasts = await gather(
         lambda: contact_names(state, org, (c.contact_id for c in found.items)),
@@ -261,6 +227,41 @@ async def list_conversations(
         scan_complete=found.complete,
     )
     return shown(listed, budget=state.settings.max_output_chars)
+
+
+def row_view(r: index.ConversationRow, name: str | None, *, detailed: bool) -> ConversationView:
+    """A conversation as the inbox index knows it: channel, subject, who wrote last, the wait."""
+    return ConversationView(
+        conversation_id=r.conversation_id,
+        contact_id=r.contact_id,
+        contact_name=name,
+        folder=r.folder,
+        is_read=r.is_read,
+        start_at=iso(r.start_at) if detailed else None,
+        last_activity_at=iso(r.last_activity_at),
+        modality=r.channel,
+        subject=r.subject,
+        last_from={"inbound": "customer", "outbound": "us"}.get(r.last_direction or ""),
+        last_message_at=iso(r.last_message_at),
+        gist=r.gist,
+        awaiting_reply=r.awaiting,
+        waiting_since=iso(r.waiting_since) if r.awaiting else None,
+    )
+
+
+def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow]) -> list[ConversationView]:
+    """API rows completed from the inbox index where it already holds the conversation."""
+    out = []
+    for v in views:
+        r = rows.get(v.conversation_id)
+        if r is None or not r.messages_stored:
+            out.append(v)
+            continue
+        full = row_view(r, v.contact_name, detailed=False)
+        out.append(
+            full.model_copy(update={"start_at": v.start_at, "extra": v.extra, "contact_id": v.contact_id})
+        )
+    return out
 
 
 def _active_text(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
