@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated
 
@@ -38,7 +39,7 @@ from hyperrep_mcp.server.tools.index_common import (
     query_fingerprint,
     resolve_window,
 )
-from hyperrep_mcp.server.tools.periods import Period
+from hyperrep_mcp.server.tools.periods import DateWindow, Period
 
 
 class MessageHit(View):
@@ -95,6 +96,7 @@ async def search_messages(
 
     For "who mentioned X" or "the thread about Y"; to list by state use list_conversations. Example: search_messages(query="insurance OR adjuster", period="last_30_days", direction="inbound")
     """
+    # take: the query, and where a cursor continues (only the same search)
     state = app(ctx)
     try:
         parsed = ix.parse_query(query)
@@ -113,7 +115,6 @@ async def search_messages(
         organization_id=organization_id,
     )
     position = decode_cursor(cursor, fingerprint)
-    offset = position.offset
     org = await state.org_id(organization_id)
     index = state.index(org)
     window, _ = resolve_window(
@@ -123,6 +124,7 @@ async def search_messages(
         # Later pages read the list as the first page saw it: newer messages would shift every offset.
         window = replace(window, end=position.until)
 
+    # fetch: the index brought up to date for the window, then one page of hits
     coverage = await fresh_index(ctx, index, window.start)
     organization = await org_ref(state, org)
     hits, total = ix.search(
@@ -135,63 +137,28 @@ async def search_messages(
         channel=channel,
         contact_id=contact_id,
         limit=limit,
-        offset=offset,
+        offset=position.offset,
     )
-    views = [_hit_view(index, org, h) for h in hits]
-    cov = coverage_view(coverage, window.start)
+
+    # compute: the hits named, and the filters in words
     filters = [f for f in (direction and f"{direction} only", channel and f"{channel} only") if f]
     if contact_id:
         who = ix.contact(index.store, org, contact_id)
         filters.append(f"contact {who.name if who and who.name else contact_id}")
-    filters = [one_line(f) for f in filters]
-    described = one_line(parsed.describe())
-
-    def header(kept: int) -> str:
-        scope = f"; {', '.join(filters)}" if filters else ""
-        return "\n".join(
-            [
-                f"Messages in {organization.name} matching {described} — {kept} shown of {total}, "
-                f"newest first ({window.text()}{scope})",
-                cov.summary,
-                records.FRAMING,
-            ]
-        )
-
-    def next_for(kept: int) -> str | None:
-        if offset + kept >= total:
-            return None
-        return encode_cursor(offset + kept, fingerprint, until=window.end)
-
-    def footer(kept: int) -> list[str]:
-        lines = []
-        nxt = next_for(kept)
-        if nxt:
-            lines.append(
-                f'next cursor: {nxt} (more: search_messages(..., cursor="{nxt}") with the same query)'
-            )
-        if not views:
-            lines.append(_nothing_found(coverage, offset))
-        return lines + next_steps(state.available(_suggest(views[:kept])))
-
-    lines = [_line(v) for v in views]
-    budget = state.settings.max_output_chars
-    return fitted_result(
-        lambda most: fit(header, lines, footer, budget, limit=most),
-        lambda kept: SearchOut(
-            organization=organization,
-            query=described,
-            window=Window(start_date=iso_z(window.start) or "", end_date=iso_z(window.end) or ""),
-            filters=filters,
-            total_matches=total,
-            messages=views[:kept],
-            coverage=cov,
-            next_cursor=next_for(kept),
-            suggested_calls=state.available(_suggest(views[:kept])),
-        ),
-        total=len(views),
-        list_name="messages",
-        budget=budget,
+    found = SearchFound(
+        organization=organization,
+        query=one_line(parsed.describe()),
+        window=window,
+        filters=[one_line(f) for f in filters],
+        coverage=coverage_view(coverage, window.start),
+        hits=[_hit_view(index, org, h) for h in hits],
+        total=total,
+        offset=position.offset,
+        fingerprint=fingerprint,
+        available=state.available,
     )
+    # show
+    return shown(found, budget=state.settings.max_output_chars)
 
 
 def _hit_view(index: ix.OrgIndex, org: str, h: ix.SearchHit) -> MessageHit:
@@ -210,6 +177,78 @@ def _hit_view(index: ix.OrgIndex, org: str, h: ix.SearchHit) -> MessageHit:
     )
 
 
+@dataclass(frozen=True)
+class SearchFound:
+    """What a search found, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    query: str  # the query as understood, in words
+    window: DateWindow  # its end pinned by the first page's cursor
+    filters: list[str]  # "inbound only", "contact Diana Prince", ...
+    coverage: IndexCoverage
+    hits: list[MessageHit]  # this page, newest first
+    total: int  # all matches in the window
+    offset: int  # matches before this page
+    fingerprint: str  # the search the next cursor continues
+    available: Callable[[Iterable[str]], list[str]]  # the suggested calls this server serves
+
+
+def shown(f: SearchFound, *, budget: int) -> CallToolResult:
+    """The whole result: a header saying what was searched and how much the index covers, one hit per
+    block (row, snippet, conversation_id), the cursor after the last one shown; text and structured
+    output cut alike."""
+
+    def header(kept: int) -> str:
+        scope = f"; {', '.join(f.filters)}" if f.filters else ""
+        return "\n".join(
+            [
+                f"Messages in {f.organization.name} matching {f.query} — {kept} shown of {f.total}, "
+                f"newest first ({f.window.text()}{scope})",
+                f.coverage.summary,
+                records.FRAMING,
+            ]
+        )
+
+    def next_cursor(kept: int) -> str | None:
+        if f.offset + kept >= f.total:
+            return None
+        return encode_cursor(f.offset + kept, f.fingerprint, until=f.window.end)
+
+    def suggested(kept: int) -> list[str]:
+        return f.available(
+            [call("get_conversation_thread", conversation_id=v.conversation_id) for v in f.hits[:kept][:1]]
+        )
+
+    def footer(kept: int) -> list[str]:
+        lines = []
+        if nxt := next_cursor(kept):
+            lines.append(
+                f'next cursor: {nxt} (more: search_messages(..., cursor="{nxt}") with the same query)'
+            )
+        if not f.hits:
+            lines.append(_nothing_found(f.coverage, f.offset))
+        return lines + next_steps(suggested(kept))
+
+    lines = [_line(v) for v in f.hits]
+    return fitted_result(
+        lambda most: fit(header, lines, footer, budget, limit=most),
+        lambda kept: SearchOut(
+            organization=f.organization,
+            query=f.query,
+            window=Window(start_date=iso_z(f.window.start) or "", end_date=iso_z(f.window.end) or ""),
+            filters=f.filters,
+            total_matches=f.total,
+            messages=f.hits[:kept],
+            coverage=f.coverage,
+            next_cursor=next_cursor(kept),
+            suggested_calls=suggested(kept),
+        ),
+        total=len(f.hits),
+        list_name="messages",
+        budget=budget,
+    )
+
+
 def _line(v: MessageHit) -> str:
     """One hit from its cleaned view: the row, then the snippet and the ID indented under it."""
     who = v.customer_name or "(unknown customer)"
@@ -219,7 +258,7 @@ def _line(v: MessageHit) -> str:
     return f"- {head}\n    {v.snippet}\n    conversation_id={v.conversation_id}"
 
 
-def _nothing_found(coverage: ix.Coverage, offset: int) -> str:
+def _nothing_found(coverage: IndexCoverage, offset: int) -> str:
     if offset:
         return "No more matches."
     if not coverage.complete:
@@ -230,7 +269,3 @@ def _nothing_found(coverage: ix.Coverage, offset: int) -> str:
     return (
         "No messages match. Try fewer words, a prefix (adjust*), OR between alternatives, or a longer period."
     )
-
-
-def _suggest(views: list[MessageHit]) -> list[str]:
-    return [call("get_conversation_thread", conversation_id=v.conversation_id) for v in views[:1]]
