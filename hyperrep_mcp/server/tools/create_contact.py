@@ -76,9 +76,9 @@ async def create_contact(
     organization = await org_ref(state, org)
     if (done := await state.ledger.already_done(intent, now())) is not None:
         return again(
-            state,
             done.record,
             "This contact was created a moment ago with the same details; returning it (no duplicate).",
+            budget=state.settings.max_output_chars,
         )
     if not allow_duplicate and (twin := await existing_contact(state, org, payload)) is not None:
         raise ToolInputError(duplicate_refusal(state, twin, payload))
@@ -87,7 +87,7 @@ async def create_contact(
     # show
     out = created_out(state, organization, created)
     state.ledger.remember(intent, out)
-    return shown(state, out)
+    return shown(out, budget=state.settings.max_output_chars)
 
 
 def contact_payload(

@@ -137,7 +137,9 @@ async def create_message_draft(
         return not_created(organization, already_sent(done.record))
     if done is not None and done.how == "remembered":
         return again(
-            state, done.record, "An identical draft was saved a moment ago; returning it (no duplicate)."
+            done.record,
+            "An identical draft was saved a moment ago; returning it (no duplicate).",
+            budget=state.settings.max_output_chars,
         )
     if done is not None:
         receipt = _receipt_of(done.record)
@@ -159,7 +161,7 @@ async def create_message_draft(
     # show
     out = written_out(state, organization, payload, receipt, outcome, notes)
     state.ledger.remember(intent, out)
-    return shown(state, out)
+    return shown(out, budget=state.settings.max_output_chars)
 
 
 def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:

@@ -82,9 +82,8 @@ class DraftKind:
             summary = f"Deleted this {self.noun} (its full content is below, in case it is needed again)."
             outcome = "deleted"
         out = self.out(organization=organization, outcome=outcome, sent=False, summary=summary, draft=view)
-        return shown(
-            state, whole_body(out, records.draft_text(draft.body_html), state.settings.max_output_chars)
-        )
+        budget = state.settings.max_output_chars
+        return shown(whole_body(out, records.draft_text(draft.body_html), budget), budget=budget)
 
 
 def whole_body(out: WriteOut, body: str | None, budget: int) -> WriteOut:

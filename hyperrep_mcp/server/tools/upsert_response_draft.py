@@ -165,7 +165,7 @@ async def upsert_response_draft(
                 draft=records.response_draft_view(existing),
                 notes=notes,
             )
-            return shown(state, out)
+            return shown(out, budget=state.settings.max_output_chars)
         clobber_check(existing, payload, replace_existing)
         # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
         # look again right before the write: a draft saved or changed meanwhile is not overwritten.
@@ -201,10 +201,10 @@ async def upsert_response_draft(
         )
     # show
     modality = conversation.extra_fields().get("modality")
-    return shown(
-        state,
-        written_out(state, organization, conversation_id, modality, payload, receipt, saved, existing, notes),
+    out = written_out(
+        state, organization, conversation_id, modality, payload, receipt, saved, existing, notes
     )
+    return shown(out, budget=state.settings.max_output_chars)
 
 
 def reply_payload(args: dict[str, Any]) -> dict[str, Any]:

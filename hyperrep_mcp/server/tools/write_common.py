@@ -53,13 +53,16 @@ def visible_text(html: str | None) -> str:
 # --- results ---------------------------------------------------------------------------------------
 
 
-def shown(state: AppState, out: WriteOut) -> CallToolResult:
-    return tool_result(out, render(out, budget=state.settings.max_output_chars))
+def shown(out: WriteOut, *, budget: int) -> CallToolResult:
+    """The whole result of a write, as the read tools' `shown(record, budget=...)`: the record is the
+    write's own typed view (what happened, the record written, notes, next calls), and its text is
+    render.writes.render; both within `budget`."""
+    return tool_result(out, render(out, budget=budget), budget=budget)
 
 
-def again(state: AppState, earlier: WriteOut, note: str) -> CallToolResult:
+def again(earlier: WriteOut, note: str, *, budget: int) -> CallToolResult:
     """The first call's result, returned for an identical create."""
-    return shown(state, earlier.model_copy(update={"outcome": "already_saved", "notes": [note]}))
+    return shown(earlier.model_copy(update={"outcome": "already_saved", "notes": [note]}), budget=budget)
 
 
 def not_created(organization: OrgRef, summary: str) -> CallToolResult:
