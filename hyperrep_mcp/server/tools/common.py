@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any, Generic, Literal, TypeVar
-from urllib.parse import unquote
 
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
@@ -25,7 +24,7 @@ from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import OrgRef, RateFigures, RecordsOut, Window
 from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
-from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
+from hyperrep_mcp.server.results import ToolInputError, fitted_result
 from hyperrep_mcp.server.state import CALL_CLOCK, AppState
 from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
@@ -145,12 +144,6 @@ def explain_not_found(message: str) -> Iterator[None]:
         if "organization_id" in (exc.detail or "").lower() or exc.route_hint:
             raise
         raise ToolInputError(message) from None
-
-
-def route_ids(route_hint: str | None) -> dict[str, str]:
-    """IDs in an API path a 404 points at: {'conversations': cid, 'messages': mid, ...}."""
-    parts = [p for p in (route_hint or "").split("/") if p]
-    return {parts[i]: unquote(parts[i + 1]) for i in range(len(parts) - 1)}
 
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -397,67 +390,6 @@ async def records_listing(
         list_name="items",
         budget=state.settings.max_output_chars,
     )
-
-
-def moved_or_missing(
-    exc: NotFoundError,
-    state: AppState,
-    *,
-    kind: str,
-    draft_id: str,
-    conversation_id: str | None = None,
-) -> CallToolResult:
-    """A draft 404 as the next step: sent drafts live on in a thread, and an ID of the other kind of
-    draft names the tool that reads it, with the exact arguments."""
-    detail = (exc.detail or "").lower()
-    if "organization_id" in detail:
-        raise exc  # the registry lists the organizations
-    ids = route_ids(exc.route_hint)
-    cid = ids.get("conversations") or conversation_id
-    if "promot" in detail or "was sent" in detail:
-        where = call("get_conversation_thread", conversation_id=cid) if cid else "get_conversation_thread"
-        what = "a conversation" if kind == "message" else "a message in its conversation"
-        return tool_error(
-            f"This {kind} draft was already sent, so it is no longer a draft: it became {what}."
-            + _read_with(
-                state,
-                where,
-                lead=" ",
-                instead=f" Read it in HyperRep (conversation_id={cid})." if cid else "",
-            )
-        )
-    if "/response-drafts" in (exc.route_hint or ""):
-        return tool_error(
-            "This ID belongs to a response draft (a reply in a conversation), not a message draft."
-            + _read_with(
-                state, call("get_response_draft", conversation_id=cid, response_id=draft_id), lead=" "
-            )
-        )
-    if "/message-drafts" in (exc.route_hint or ""):
-        return tool_error(
-            "This ID belongs to a message draft (new outreach), not a response draft."
-            + _read_with(state, call("get_message_draft", draft_id=draft_id), lead=" ")
-        )
-    if kind == "message":
-        listing = call("list_message_drafts")
-    else:
-        if "conversation" in detail:
-            finders = state.available(["inbox_overview", "list_conversations"])
-            return tool_error(
-                f"No conversation with conversation_id={conversation_id} in this organization."
-                + (f" Find conversations with {' or '.join(finders)}." if finders else "")
-            )
-        listing = call("list_response_drafts", conversation_id=conversation_id)
-    shows = f" {listing} shows the drafts that exist." if state.available([listing]) else ""
-    return tool_error(
-        f"No {kind} draft with that ID in this organization: it may have been deleted or sent.{shows}"
-    )
-
-
-def _read_with(state: AppState, suggestion: str, *, lead: str = "", instead: str = "") -> str:
-    """The sentence naming `suggestion`, only when its tool is served here (HYPERREP_EXCLUDE_TOOLS may
-    drop it); else `instead`."""
-    return f"{lead}Read it with {suggestion}." if state.available([suggestion]) else instead
 
 
 # --- response rates and the index's progress (the rate and index tools) -------------------------

@@ -7,21 +7,12 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
-from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.views import MessageDraftOut
-from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_result
-from hyperrep_mcp.server.tools.common import (
-    OrganizationId,
-    ResponseFormat,
-    app,
-    id_field,
-    moved_or_missing,
-    org_ref,
-)
+from hyperrep_mcp.server.tools.common import OrganizationId, ResponseFormat, app, id_field
+from hyperrep_mcp.server.tools.draft_reading import fetch_draft, one_draft
 
 DraftId = Annotated[str, id_field("From list_message_drafts")]
 
@@ -39,27 +30,27 @@ async def get_message_draft(
 
     If it was sent, it names the tool that reads it now. Example: get_message_draft(draft_id="HR_id_d4Tz9")
     """
+    # take
     state = app(ctx)
     org = await state.org_id(organization_id)
-    try:
-        draft, organization = await gather(
-            lambda: state.api.get_message_draft(org, draft_id), lambda: org_ref(state, org)
-        )
-    except NotFoundError as exc:
-        return moved_or_missing(exc, state, kind="message", draft_id=draft_id)
+    # fetch
+    found = await fetch_draft(
+        state, org, lambda: state.api.get_message_draft(org, draft_id), kind="message", draft_id=draft_id
+    )
+    if isinstance(found, CallToolResult):
+        return found  # sent or gone: the error names the tool that reads it now
+    draft, organization = found
+    # compute
     view = records.message_draft_view(draft, detailed=response_format == "detailed")
     suggestions = state.available(
         [call("delete_message_draft", draft_id=draft_id)] if view.status == "saved" else []
     )
-    header = f"Message draft in {organization.name}"
-    text, _ = fit(
-        header,
-        [records.message_draft_line(view, with_body=True)],
-        lambda _k: next_steps(suggestions),
-        state.settings.max_output_chars,
-    )
-    return tool_result(
-        MessageDraftOut(organization=organization, draft=view, suggested_calls=suggestions),
-        text,
-        budget=state.settings.max_output_chars,
-    )
+    # show
+    out = MessageDraftOut(organization=organization, draft=view, suggested_calls=suggestions)
+    return shown(out, budget=state.settings.max_output_chars)
+
+
+def shown(out: MessageDraftOut, *, budget: int) -> CallToolResult:
+    """The whole result: a header naming the organization, the draft with its whole body, next calls."""
+    header = f"Message draft in {out.organization.name}"
+    return one_draft(out, header, records.message_draft_line(out.draft, with_body=True), budget=budget)

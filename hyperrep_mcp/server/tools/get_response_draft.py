@@ -7,22 +7,12 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 
-from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit, next_steps
+from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.views import ResponseDraftOut
-from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.registry import tool
-from hyperrep_mcp.server.results import tool_result
-from hyperrep_mcp.server.tools.common import (
-    ConversationId,
-    OrganizationId,
-    ResponseFormat,
-    app,
-    id_field,
-    moved_or_missing,
-    org_ref,
-)
+from hyperrep_mcp.server.tools.common import ConversationId, OrganizationId, ResponseFormat, app, id_field
+from hyperrep_mcp.server.tools.draft_reading import fetch_draft, one_draft
 
 ResponseId = Annotated[str, id_field("From list_response_drafts")]
 
@@ -44,18 +34,26 @@ async def get_response_draft(
 
     If it was sent it is a message now: use get_conversation_thread. Example: get_response_draft(conversation_id="HR_id_v8Lm3", response_id="HR_id_r2Kp5")
     """
+    # take
     state = app(ctx)
     org = await state.org_id(organization_id)
-    try:
-        draft, organization = await gather(
-            lambda: state.api.get_response_draft(org, conversation_id, response_id),
-            lambda: org_ref(state, org),
-        )
-    except NotFoundError as exc:
-        return moved_or_missing(
-            exc, state, kind="response", draft_id=response_id, conversation_id=conversation_id
-        )
-    view = records.response_draft_view(draft, detailed=response_format == "detailed")
+    # fetch
+    found = await fetch_draft(
+        state,
+        org,
+        lambda: state.api.get_response_draft(org, conversation_id, response_id),
+        kind="response",
+        draft_id=response_id,
+        conversation_id=conversation_id,
+    )
+    if isinstance(found, CallToolResult):
+        return found  # sent, gone, or a message draft's ID: the error names the tool that reads it
+    draft, organization = found
+    # compute
+    # The draft is the one at the route asked for, whether or not HyperRep repeats its conversation.
+    view = records.response_draft_view(draft, detailed=response_format == "detailed").model_copy(
+        update={"conversation_id": conversation_id}
+    )
     suggestions = state.available(
         [call("get_conversation_thread", conversation_id=conversation_id)]
         + (
@@ -64,15 +62,13 @@ async def get_response_draft(
             else []
         )
     )
-    header = f"Response draft in {organization.name}, conversation_id={conversation_id}"
-    text, _ = fit(
-        header,
-        [records.response_draft_block(view)],
-        lambda _k: next_steps(suggestions),
-        state.settings.max_output_chars,
-    )
-    return tool_result(
-        ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions),
-        text,
-        budget=state.settings.max_output_chars,
-    )
+    # show
+    out = ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions)
+    return shown(out, budget=state.settings.max_output_chars)
+
+
+def shown(out: ResponseDraftOut, *, budget: int) -> CallToolResult:
+    """The whole result: a header naming the organization and the conversation, the draft with its
+    whole body, next calls."""
+    header = f"Response draft in {out.organization.name}, conversation_id={out.draft.conversation_id}"
+    return one_draft(out, header, records.response_draft_block(out.draft), budget=budget)
