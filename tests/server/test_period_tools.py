@@ -185,3 +185,34 @@ async def test_window_headers_read_in_the_zone(sandbox_factory, tool: str):
     )
     if tool == "get_response_rate":  # 1 November 00:00 CDT, still UTC-5 until 02:00
         assert window == {"start_date": "2026-11-01T05:00:00Z", "end_date": "2026-11-18T15:30:00Z"}
+
+
+async def test_the_api_and_the_index_tools_cover_the_same_windows(client: Client, sandbox: RunningSandbox):
+    """One resolver: the same explicit dates, ending in the future, give get_response_rate (the API's
+    analytics) and get_response_times (the index) the same window, cut at now, and the same previous
+    window; a start in the future is refused by both, and by search_messages, before any request."""
+    today = datetime.now(NY).date()
+    args = {
+        "start_date": (today - timedelta(days=3)).isoformat(),
+        "end_date": (today + timedelta(days=10)).isoformat(),
+        "compare_to_previous": True,
+    }
+    rate = await client.call_tool("get_response_rate", args)
+    times = await client.call_tool("get_response_times", args)
+    assert not rate.is_error and not times.is_error, (text_of(rate), text_of(times))
+    for part in ("current", "previous"):
+        assert rate.structured_content[part]["window"] == times.structured_content[part]["window"]
+    current = times.structured_content["current"]["window"]
+    assert parse(current["start_date"]) == ny_midnight(today - timedelta(days=3))
+    assert parse(current["end_date"]) <= datetime.now(UTC)
+
+    future = {"start_date": (today + timedelta(days=2)).isoformat()}
+    before = len(sandbox.sandbox.requests)
+    for tool, extra in (
+        ("get_response_rate", {}),
+        ("get_response_times", {}),
+        ("search_messages", {"query": "roof"}),
+    ):
+        refused = await client.call_tool(tool, {**future, **extra})
+        assert refused.is_error and "is in the future" in text_of(refused), (tool, text_of(refused))
+    assert sandbox.sandbox.requests[before:] == []

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hyperrep_mcp.server.results import ToolInputError
-from hyperrep_mcp.server.tools.common import date_range, listing_dates, parse_date
+from hyperrep_mcp.server.state import CALL_CLOCK
+from hyperrep_mcp.server.tools.common import listing_dates, parse_date, resolve_window
 from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, period_window, previous_window
 
 ZONES = [
@@ -165,14 +166,47 @@ def test_period_with_dates_is_an_error_naming_period(dates) -> None:
     with pytest.raises(ToolInputError, match="period='this_month' cannot be combined with"):
         listing_dates(*dates, period="this_month")
     with pytest.raises(ToolInputError, match="period='this_month'"):
-        date_range(*dates, default_days=7, period="this_month")
+        resolve_window("this_month", *dates, default="last_7_days")
 
 
-def test_defaults_are_the_rolling_periods() -> None:
-    w = date_range(None, None, default_days=7, past_only=True)
-    assert w.period == "last_7_days" and w.length == timedelta(days=7)
-    w = date_range(None, None, default_days=30, past_only=True, period="this_month")
-    assert w.period == "this_month" and w.end <= datetime.now(UTC)
+NOW = datetime(2026, 11, 18, 15, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def pinned_clock():
+    token = CALL_CLOCK.set(lambda: NOW)
+    yield
+    CALL_CLOCK.reset(token)
+
+
+def test_defaults_are_the_rolling_periods_or_the_index_reach(pinned_clock) -> None:
+    w = resolve_window(None, None, None, default="last_7_days")
+    assert (w.start, w.end, w.period) == (NOW - timedelta(days=7), NOW, "last_7_days")
+    w = resolve_window("this_month", None, None, default="last_30_days")
+    assert (w.start, w.end, w.period) == (datetime(2026, 11, 1, tzinfo=UTC), NOW, "this_month")
+    reach = NOW - timedelta(days=90)
+    w = resolve_window(None, None, None, default=None, reach_start=reach)
+    assert (w.start, w.end, w.period) == (reach, NOW, None)
+
+
+def test_a_missing_start_is_where_the_default_would_start(pinned_clock) -> None:
+    end = datetime(2026, 11, 10, 23, 59, 59, 999999, tzinfo=UTC)
+    assert resolve_window(None, None, "2026-11-10", default="last_30_days").start == end - timedelta(days=30)
+    reach = NOW - timedelta(days=90)
+    assert resolve_window(None, None, "2026-11-10", default=None, reach_start=reach).start == reach
+    # An end before the index's reach: the 30 days before it, never an inverted window.
+    w = resolve_window(None, None, "2026-01-10", default=None, reach_start=reach)
+    assert w.end - w.start == timedelta(days=30)
+
+
+def test_windows_cover_the_past_only_whichever_tool_asks(pinned_clock) -> None:
+    """One resolver for the API's analytics and the index alike: a future end is cut to now (so the
+    previous window is as long as what was covered), and a future start is refused, naming it."""
+    w = resolve_window(None, "2026-11-01", "2026-12-31", default="last_30_days")
+    assert (w.start, w.end) == (datetime(2026, 11, 1, tzinfo=UTC), NOW)
+    assert w.previous().end == w.start and w.previous().length == w.length
+    with pytest.raises(ToolInputError, match=r"start_date \(2026-12-01 00:00Z\) is in the future"):
+        resolve_window(None, "2026-12-01", None, default=None, reach_start=NOW - timedelta(days=90))
 
 
 @settings(max_examples=300, deadline=None)

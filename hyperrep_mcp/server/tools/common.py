@@ -26,7 +26,7 @@ from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.results import ToolInputError, fitted_result
 from hyperrep_mcp.server.state import CALL_CLOCK, AppState
-from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
+from hyperrep_mcp.server.tools.periods import DateWindow, midnight, period_window
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -206,45 +206,53 @@ def listing_dates(
     return start, end
 
 
-def date_range(
+def resolve_window(
+    period: str | None,
     start_date: str | None,
     end_date: str | None,
     *,
-    default_days: int,
-    past_only: bool = False,
-    period: str | None = None,
+    default: str | None,
     zone: tzinfo = UTC,
+    reach_start: datetime | None = None,
 ) -> DateWindow:
-    """The window a windowed tool covers: the named `period` (read in `zone`), else the dates, where a
-    missing end is now and a missing start `default_days` before the end; with neither, the
-    `last_{default_days}_days` period. This is THE resolver every windowed tool uses (periods.py
-    holds the pure calendar arithmetic); its `.previous()` is what compare_to_previous compares with.
+    """The window a windowed tool covers (SPEC section 2), validated before any request, so the model
+    learns the fix without a round trip. The one resolver of every windowed tool; periods.py holds
+    the pure calendar arithmetic, and the window's `.previous()` is what compare_to_previous
+    compares with.
 
-    Errors are raised here, before any request, so the model learns the fix without a round trip.
-    With `past_only` (analytics: the API refuses future timestamps) a future end is cut to now and a
-    future start is an error that says so, rather than a confusing "start after end".
+    - `period`: the named period at now, read in `zone` (HYPERREP_TIMEZONE); a this_* period runs to now.
+    - Dates: a bare date is read in `zone` and a bare end date is the end of that day; a missing end
+      is now, a missing start is where `default` would start (the index's reach when None).
+    - Neither: the `default` period, or with default=None the index's whole reach (`reach_start`
+      to now).
+
+    Windows cover the past only (the API's analytics refuse future timestamps; the index holds
+    nothing later): a future end is cut to now, and a future start is an error that says so rather
+    than a confusing "start after end".
     """
     no_period_with_dates(period, start_date, end_date)
     current = now()
-    if not period and not (start_date and start_date.strip()) and not (end_date and end_date.strip()):
-        period = f"last_{default_days}_days" if f"last_{default_days}_days" in PERIODS else None
+    dated = bool((start_date and start_date.strip()) or (end_date and end_date.strip()))
+    if not period and not dated:
+        if default is None:
+            return DateWindow(reach_start or current, current, None, zone)
+        period = default
     if period:
         window = period_window(period, current, zone)
-        if past_only and window.end > current:
+        if window.end > current:
             window = DateWindow(window.start, current, window.period, zone)  # "this month" ends now
         return window
     start, end = listing_dates(start_date, end_date, zone=zone)
-    if past_only:
-        if start and start > current:
-            raise ToolInputError(
-                f"start_date ({_utc(start)}) is in the future; analytics cover the past only. "
-                "Use today or an earlier date."
-            )
-        end = min(end, current) if end else current
-    end = end or current
-    start = start or end - timedelta(days=default_days)
-    if start > end:
-        raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
+    if start and start > current:
+        raise ToolInputError(
+            f"start_date ({_utc(start)}) is in the future; this covers the past only. "
+            "Use today or an earlier date."
+        )
+    end = min(end, current) if end else current
+    if start is None:
+        start = (reach_start or end) if default is None else period_window(default, end, zone).start
+        if start > end:  # an end before the index's reach: the 30 days before it
+            start = end - timedelta(days=30)
     return DateWindow(start, end, None, zone)
 
 

@@ -19,10 +19,10 @@ from hyperrep_mcp.server.tools.common import (
     OrganizationId,
     StartDate,
     app,
-    date_range,
     org_ref,
     rate_figures,
     rate_line,
+    resolve_window,
 )
 from hyperrep_mcp.server.tools.periods import Period
 
@@ -49,9 +49,7 @@ async def get_response_rate(
     Reply speed: get_response_times; who waits now: inbox_overview. Example: get_response_rate(period="this_month", compare_to_previous=true)
     """
     state = app(ctx)
-    window = date_range(
-        start_date, end_date, default_days=30, past_only=True, period=period, zone=state.settings.zone
-    )
+    window = resolve_window(period, start_date, end_date, default="last_30_days", zone=state.settings.zone)
     org = await state.org_id(organization_id)
 
     async def fetch(w: DateWindow) -> RateFigures:

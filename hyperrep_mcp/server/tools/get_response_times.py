@@ -14,13 +14,21 @@ from hyperrep_mcp.render.layout import call, fit, iso_z, next_steps, when
 from hyperrep_mcp.render.views import OneLine, OrgRef, Out, View, Window
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import tool_result
-from hyperrep_mcp.server.tools.common import DateWindow, EndDate, OrganizationId, StartDate, app, now, org_ref
+from hyperrep_mcp.server.tools.common import (
+    DateWindow,
+    EndDate,
+    OrganizationId,
+    StartDate,
+    app,
+    now,
+    org_ref,
+    resolve_window,
+)
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
     IndexCoverage,
     coverage_view,
     fresh_index,
-    resolve_window,
 )
 from hyperrep_mcp.server.tools.periods import Period
 
@@ -76,14 +84,8 @@ async def get_response_times(
     state = app(ctx)
     org = await state.org_id(organization_id)
     index = state.index(org)
-    window, before = resolve_window(
-        period,
-        start_date,
-        end_date,
-        default="last_30_days",
-        reach_start=index.reach_start(),
-        zone=state.settings.zone,
-    )
+    window = resolve_window(period, start_date, end_date, default="last_30_days", zone=state.settings.zone)
+    before = window.previous()
     earliest = before.start if compare_to_previous else window.start
     coverage = await fresh_index(ctx, index, earliest)
     organization = await org_ref(state, org)

@@ -26,12 +26,12 @@ from hyperrep_mcp.server.tools.common import (
     OrganizationId,
     StartDate,
     app,
-    date_range,
     index_progress,
     now,
     org_ref,
     rate_figures,
     rate_line,
+    resolve_window,
     row_contact_names,
 )
 from hyperrep_mcp.server.tools.index_common import SYNC_BUDGET_S
@@ -70,9 +70,7 @@ async def inbox_overview(
     Start here for "who is waiting on us?" or "what happened this week?"; full list: list_conversations(awaiting_reply=true). Example: inbox_overview(period="this_week")
     """
     state = app(ctx)
-    window = date_range(
-        start_date, end_date, default_days=7, past_only=True, period=period, zone=state.settings.zone
-    )
+    window = resolve_window(period, start_date, end_date, default="last_7_days", zone=state.settings.zone)
     org = await state.org_id(organization_id)
     await ctx.report_progress(0, total=3, message="updating the inbox index; response rate and drafts")
 

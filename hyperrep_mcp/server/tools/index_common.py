@@ -1,7 +1,6 @@
-"""What the tools answering from the inbox index share: argument types, windows, coverage, progress.
+"""What the tools answering from the inbox index share: argument types, coverage, progress, cursors.
 
-`resolve_window` reads `period` names and bare dates in HYPERREP_TIMEZONE with the shared period
-arithmetic (server/tools/periods.py), as every other windowed tool does.
+Their windows come from common.resolve_window, as every other windowed tool's do.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -20,13 +19,9 @@ from hyperrep_mcp.index import Coverage, OrgIndex
 from hyperrep_mcp.render.views import View
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.tools.common import (
-    DateWindow,
     index_progress,
-    listing_dates,
-    no_period_with_dates,
     now,
 )
-from hyperrep_mcp.server.tools.periods import period_window
 
 # How long a call waits for the index to catch up before answering from what it has.
 SYNC_BUDGET_S = 20.0
@@ -36,47 +31,6 @@ Direction = Annotated[
     Literal["inbound", "outbound"] | None,
     Field(description="inbound: by the customer; outbound: by us"),
 ]
-
-
-def _named(period: str, current: datetime, zone: tzinfo) -> tuple[DateWindow, DateWindow]:
-    """The named period (a this_* period cut at now) and the previous period of the same kind."""
-    window = period_window(period, current, zone)
-    if window.end > current:
-        window = DateWindow(window.start, current, window.period, zone)
-    return window, window.previous()
-
-
-def resolve_window(
-    period: str | None,
-    start_date: str | None,
-    end_date: str | None,
-    *,
-    default: str | None,
-    reach_start: datetime,
-    zone: tzinfo = UTC,
-) -> tuple[DateWindow, DateWindow]:
-    """The window a call asks about and the one before it (same kind), validated before any request.
-
-    `default`: the period used when nothing is given; None means the index's whole reach. Period
-    names and bare dates are read in `zone` (HYPERREP_TIMEZONE).
-    """
-    no_period_with_dates(period, start_date, end_date)
-    current = now()
-    if period is not None:
-        return _named(period, current, zone)
-    start, end = listing_dates(start_date, end_date, zone=zone)
-    if start is None and end is None:
-        if default is not None:
-            return _named(default, current, zone)
-        window = DateWindow(reach_start, current, None, zone)
-        return window, window.previous()
-    end = end or current
-    if start is None:
-        start = reach_start if default is None else period_window(default, end, zone).start
-        if start > end:
-            start = end - timedelta(days=30)
-    window = DateWindow(start, end, None, zone)
-    return window, window.previous()
 
 
 async def fresh_index(ctx: Context, index: OrgIndex, start: datetime) -> Coverage:

@@ -1,7 +1,7 @@
 """Named periods (SPEC section 2): `this_month`, `last_week`, `last_7_days`, ... read in HYPERREP_TIMEZONE.
 
 Pure functions of (name, now, zone): no clock, no settings, so they are property-tested directly.
-Every windowed tool resolves its window with `resolve_window`; `previous_window` gives what
+Every windowed tool resolves its window with `common.resolve_window`; `previous_window` gives what
 `compare_to_previous` compares with.
 
 Windows are closed [start, end] in aware UTC, ending one microsecond (the clock's resolution) before

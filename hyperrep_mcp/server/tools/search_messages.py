@@ -27,6 +27,7 @@ from hyperrep_mcp.server.tools.common import (
     app,
     id_field,
     org_ref,
+    resolve_window,
 )
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
@@ -37,7 +38,6 @@ from hyperrep_mcp.server.tools.index_common import (
     encode_cursor,
     fresh_index,
     query_fingerprint,
-    resolve_window,
 )
 from hyperrep_mcp.server.tools.periods import DateWindow, Period
 
@@ -117,8 +117,8 @@ async def search_messages(
     position = decode_cursor(cursor, fingerprint)
     org = await state.org_id(organization_id)
     index = state.index(org)
-    window, _ = resolve_window(
-        period, start_date, end_date, default=None, reach_start=index.reach_start(), zone=state.settings.zone
+    window = resolve_window(
+        period, start_date, end_date, default=None, zone=state.settings.zone, reach_start=index.reach_start()
     )
     if position.until is not None and position.until < window.end:
         # Later pages read the list as the first page saw it: newer messages would shift every offset.
