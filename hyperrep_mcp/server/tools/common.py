@@ -347,7 +347,8 @@ async def records_listing(
     match: Callable[[Record], bool] | None = None,
     same_args: dict[str, str] | None = None,
 ) -> CallToolResult:
-    """One renderer for the undocumented listings: whatever fields come back, one line per record.
+    """The one listing of the undocumented records (sales, agents, companies): the page fetched, its
+    contacts named, then shown whole by `records_shown`: whatever fields come back, one line a record.
 
     Records that point at a contact (sales do) get the contact's name, resolved concurrently like
     conversation listings do: names over IDs. `id_needed=False`: no tool takes the record's own ID,
@@ -369,34 +370,65 @@ async def records_listing(
             if contact is not None and "contact_name" not in item:
                 name = records.contact_name(records.contact_view(contact))
                 items[i] = {"contact_name": name, **item}
+    listing = RecordsFound(
+        organization=organization,
+        kind=kind,
+        tool_name=tool_name,
+        id_key=id_key,
+        show_id=id_needed or detailed,
+        items=items,
+        next_cursor=found.next_cursor,
+        scope=scope,
+        same_args=same_args or {},
+    )
+    return records_shown(listing, budget=state.settings.max_output_chars)
+
+
+@dataclass(frozen=True)
+class RecordsFound:
+    """What an undocumented listing found, before any text: the input of `records_shown`."""
+
+    organization: OrgRef
+    kind: str  # "sales", "agents", ...: the header's noun
+    tool_name: str  # the tool the next page's call names
+    id_key: str  # the field holding the record's own ID
+    show_id: bool  # whether the text shows it (structured output always has it)
+    items: list[dict[str, Any]]  # one record's fields each, contact names resolved
+    next_cursor: Callable[[int], str | None]
+    scope: str = ""  # what narrowed the listing, e.g. " (2026-11-01 → now)"
+    same_args: dict[str, str] = field(default_factory=dict)  # what the next page's call repeats
+
+
+def records_shown(f: RecordsFound, *, budget: int) -> CallToolResult:
+    """The whole result of an undocumented listing: a header, whatever fields each record has on one
+    line, the cursor after the last one shown; text and structured output cut alike."""
 
     def header(kept: int) -> str:
-        return f"{kind.capitalize()} in {organization.name} — {kept} shown{scope}"
+        return f"{f.kind.capitalize()} in {f.organization.name} — {kept} shown{f.scope}"
 
     def footer(kept: int) -> list[str]:
-        nxt = found.next_cursor(kept)
-        lines = (
-            [f"next cursor: {nxt} (more: {call(tool_name, **(same_args or {}), cursor=nxt)})"] if nxt else []
-        )
-        if not items:
-            lines.append(f"No {kind} found.")
+        nxt = f.next_cursor(kept)
+        lines = [f"next cursor: {nxt} (more: {call(f.tool_name, **f.same_args, cursor=nxt)})"] if nxt else []
+        if not f.items:
+            lines.append(f"No {f.kind} found.")
         return lines
 
-    shown_id = id_key if id_needed or detailed else None
     lines = [
         records.record_line(
-            {k: v for k, v in i.items() if k != id_key or shown_id}, shown_id, trailing_ids=("contact_id",)
+            {k: v for k, v in i.items() if k != f.id_key or f.show_id},
+            f.id_key if f.show_id else None,
+            trailing_ids=("contact_id",),
         )
-        for i in items
+        for i in f.items
     ]
     return fitted_result(
-        lambda limit: fit(header, lines, footer, state.settings.max_output_chars, limit=limit),
+        lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: RecordsOut(
-            organization=organization, kind=kind, items=items[:kept], next_cursor=found.next_cursor(kept)
+            organization=f.organization, kind=f.kind, items=f.items[:kept], next_cursor=f.next_cursor(kept)
         ),
-        total=len(items),
+        total=len(f.items),
         list_name="items",
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )
 
 
