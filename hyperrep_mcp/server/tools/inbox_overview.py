@@ -43,15 +43,6 @@ OverviewSort = Annotated[
 ]
 
 
-async def _draft_pending(state: AppState, org: str, conversation_id: str) -> bool:
-    """Whether a reply draft awaits review; asked only for the conversations listed as awaiting."""
-    try:
-        page = await state.api.list_response_drafts(org, conversation_id, limit=5)
-    except HyperRepError:
-        return False
-    return any(d.status == "saved" for d in page.data)
-
-
 EXAMPLE: dict = {"period": "this_week"}
 
 
@@ -150,6 +141,15 @@ async def inbox_overview(
         suggestions=suggestions,
     )
     return shown(overview, budget=state.settings.max_output_chars)
+
+
+async def _draft_pending(state: AppState, org: str, conversation_id: str) -> bool:
+    """Whether a reply draft awaits review; asked only for the conversations listed as awaiting."""
+    try:
+        page = await state.api.list_response_drafts(org, conversation_id, limit=5)
+    except HyperRepError:
+        return False
+    return any(d.status == "saved" for d in page.data)
 
 
 @dataclass(frozen=True)

@@ -32,55 +32,10 @@ from hyperrep_mcp.server.tools.common import (
     walk,
 )
 
-# A query scans at most this many contacts per call; the cursor continues the scan.
+# A query scans at most this many contacts per call, a page of SCAN_PAGE a request; the cursor
+# continues the scan.
 QUERY_SCAN_LIMIT = 1000
-
-
 SCAN_PAGE = 100
-
-
-_PHONE_LIKE = re.compile(r"^[\d\s().+-]+$")
-
-
-# Letters that carry no combining accent in Unicode, so NFKD alone leaves them as they are.
-_PLAIN_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ı": "i"})
-
-
-def fold(text: str) -> str:
-    """What a search compares: no case, no accents, no invisible characters ("zoe" finds "Zoë",
-    "orsted" finds "Ørsted")."""
-    decomposed = unicodedata.normalize("NFKD", strip_invisible(text).casefold().translate(_PLAIN_LETTERS))
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
-
-
-def _words(text: str) -> str:
-    """Folded text with punctuation as spaces: "Acme Roofing, Inc." reads as "acme roofing inc"."""
-    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
-
-
-def contact_matches(contact: Contact, needle: str, company_name: str | None = None) -> bool:
-    """Case- and accent-insensitive match over name, email, phone (digits too), role, custom fields and
-    the name of the contact's company.
-
-    The whole query may appear in one field, or each of its words somewhere ("prince diana").
-    """
-    wanted = fold(needle)
-    if not wanted:
-        return True
-    haystack = [contact.name, contact.email, contact.phone_number, contact.company_role, company_name]
-    haystack += [f"{k} {v}" for k, v in (contact.custom_fields or {}).items()]
-    fields = [fold(str(h)) for h in haystack if h]
-    if any(wanted in f for f in fields):
-        return True
-    if company_name and (words := _words(wanted)) and f" {words} " in f" {_words(company_name)} ":
-        return True
-    digits = "".join(ch for ch in wanted if ch.isdigit())
-    phone = "".join(ch for ch in contact.phone_number or "" if ch.isdigit())
-    if len(digits) >= 4 and _PHONE_LIKE.match(wanted):  # "(513) 867-5309" finds 513-867-5309
-        return digits in phone or (len(digits) > 10 and digits[-10:] in phone)
-    words = wanted.split()
-    return len(words) > 1 and all(any(w in f for f in fields) for w in words)
-
 
 EXAMPLE: dict = {"query": "diana"}
 
@@ -175,6 +130,49 @@ async def list_contacts(
         available=state.available,
     )
     return shown(found_contacts, budget=state.settings.max_output_chars)
+
+
+_PHONE_LIKE = re.compile(r"^[\d\s().+-]+$")
+
+
+# Letters that carry no combining accent in Unicode, so NFKD alone leaves them as they are.
+_PLAIN_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "đ": "d", "ł": "l", "þ": "th", "ı": "i"})
+
+
+def fold(text: str) -> str:
+    """What a search compares: no case, no accents, no invisible characters ("zoe" finds "Zoë",
+    "orsted" finds "Ørsted")."""
+    decomposed = unicodedata.normalize("NFKD", strip_invisible(text).casefold().translate(_PLAIN_LETTERS))
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
+
+
+def _words(text: str) -> str:
+    """Folded text with punctuation as spaces: "Acme Roofing, Inc." reads as "acme roofing inc"."""
+    return " ".join(re.sub(r"[^\w]+", " ", fold(text)).split())
+
+
+def contact_matches(contact: Contact, needle: str, company_name: str | None = None) -> bool:
+    """Case- and accent-insensitive match over name, email, phone (digits too), role, custom fields and
+    the name of the contact's company.
+
+    The whole query may appear in one field, or each of its words somewhere ("prince diana").
+    """
+    wanted = fold(needle)
+    if not wanted:
+        return True
+    haystack = [contact.name, contact.email, contact.phone_number, contact.company_role, company_name]
+    haystack += [f"{k} {v}" for k, v in (contact.custom_fields or {}).items()]
+    fields = [fold(str(h)) for h in haystack if h]
+    if any(wanted in f for f in fields):
+        return True
+    if company_name and (words := _words(wanted)) and f" {words} " in f" {_words(company_name)} ":
+        return True
+    digits = "".join(ch for ch in wanted if ch.isdigit())
+    phone = "".join(ch for ch in contact.phone_number or "" if ch.isdigit())
+    if len(digits) >= 4 and _PHONE_LIKE.match(wanted):  # "(513) 867-5309" finds 513-867-5309
+        return digits in phone or (len(digits) > 10 and digits[-10:] in phone)
+    words = wanted.split()
+    return len(words) > 1 and all(any(w in f for f in fields) for w in words)
 
 
 @dataclass(frozen=True)
