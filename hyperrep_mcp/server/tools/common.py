@@ -441,11 +441,16 @@ def rate_figures(window: DateWindow, rate: ResponseRate) -> RateFigures:
         value = rate.rate if rate.rate is not None else rate.responded / rate.received
         percent = round(value * 100 if value <= 1 else value, 1)  # tolerate an API that sends percent
     return RateFigures(
-        window=Window(start_date=iso(window.start), end_date=iso(window.end)),
+        window=window_view(window),
         received=rate.received,
         responded=rate.responded,
         rate_percent=percent,
     )
+
+
+def window_view(window: DateWindow) -> Window:
+    """A window for structured output: its bounds in ISO 8601 UTC."""
+    return Window(start_date=iso(window.start) or "", end_date=iso(window.end) or "")
 
 
 def rate_line(f: RateFigures) -> str:

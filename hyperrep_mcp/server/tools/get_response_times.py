@@ -23,6 +23,7 @@ from hyperrep_mcp.server.tools.common import (
     now,
     org_ref,
     resolve_window,
+    window_view,
 )
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
@@ -155,7 +156,7 @@ def _one(stats: ix.ResponseTimeStats) -> FirstReplyFigures:
 def _figures(index: ix.OrgIndex, org: str, window: DateWindow, channel: str | None) -> ResponseTimesWindow:
     times = ix.response_times(index.store, org, start=window.start, end=window.end, channel=channel)
     return ResponseTimesWindow(
-        window=Window(start_date=iso_z(window.start) or "", end_date=iso_z(window.end) or ""),
+        window=window_view(window),
         overall=_one(times.overall),
         by_channel={k: _one(v) for k, v in times.by_channel.items()},
     )

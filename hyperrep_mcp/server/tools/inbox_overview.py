@@ -16,7 +16,7 @@ from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
 from hyperrep_mcp.render.text import one_line
-from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, OrgRef, RateFigures, Window
+from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, OrgRef, RateFigures
 from hyperrep_mcp.server.concurrency import gather, map_bounded
 from hyperrep_mcp.server.registry import tool
 from hyperrep_mcp.server.results import fitted_result
@@ -33,6 +33,7 @@ from hyperrep_mcp.server.tools.common import (
     rate_line,
     resolve_window,
     row_contact_names,
+    window_view,
 )
 from hyperrep_mcp.server.tools.index_common import SYNC_BUDGET_S
 from hyperrep_mcp.server.tools.periods import DateWindow, Period
@@ -184,7 +185,7 @@ def shown(o: Overview, *, budget: int) -> CallToolResult:
     unread_by_channel: Counter[str] = Counter()
     for name, n in tally.unread_by_channel.items():
         unread_by_channel[one_line(name) or "(none)"] += n
-    w = Window(start_date=iso(window.start), end_date=iso(window.end))
+    w = window_view(window)
     header = f"Inbox overview — {o.organization.name}, {window.text()}"
     by_channel = ", ".join(f"{k} {v}" for k, v in sorted(unread_by_channel.items()))
     summary = [

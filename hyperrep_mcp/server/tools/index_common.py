@@ -16,6 +16,7 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from hyperrep_mcp.index import Coverage, OrgIndex
+from hyperrep_mcp.render.layout import iso_z
 from hyperrep_mcp.render.views import View
 from hyperrep_mcp.server.results import ToolInputError
 from hyperrep_mcp.server.tools.common import (
@@ -74,21 +75,17 @@ def coverage_view(coverage: Coverage, window_start: datetime | None = None) -> I
         summary += f" · {note}"
     return IndexCoverage(
         summary=summary,
-        covered_since=_z(coverage.window_start),
+        covered_since=iso_z(coverage.window_start),
         reach_days=coverage.window_days,
         conversations=coverage.conversations,
         messages=coverage.messages,
-        last_synced=_z(coverage.last_synced),
+        last_synced=iso_z(coverage.last_synced),
         complete=coverage.complete,
         listing_complete=coverage.listed,
         pending_conversations=coverage.pending,
         syncing=coverage.syncing,
         note=note or coverage.error,
     )
-
-
-def _z(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 # --- cursors over index answers ----------------------------------------------------------------

@@ -28,6 +28,7 @@ from hyperrep_mcp.server.tools.common import (
     id_field,
     org_ref,
     resolve_window,
+    window_view,
 )
 from hyperrep_mcp.server.tools.index_common import (
     Channel,
@@ -235,7 +236,7 @@ def shown(f: SearchFound, *, budget: int) -> CallToolResult:
         lambda kept: SearchOut(
             organization=f.organization,
             query=f.query,
-            window=Window(start_date=iso_z(f.window.start) or "", end_date=iso_z(f.window.end) or ""),
+            window=window_view(f.window),
             filters=f.filters,
             total_matches=f.total,
             messages=f.hits[:kept],
