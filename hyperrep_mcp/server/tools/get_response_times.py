@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
@@ -82,58 +83,33 @@ async def get_response_times(
 
     Share answered: get_response_rate; who waits now: inbox_overview. Example: get_response_times(channel="text", period="this_month", compare_to_previous=true)
     """
+    # take
     state = app(ctx)
     org = await state.org_id(organization_id)
-    index = state.index(org)
     window = resolve_window(period, start_date, end_date, default="last_30_days", zone=state.settings.zone)
-    before = window.previous()
-    earliest = before.start if compare_to_previous else window.start
+    earliest = window.previous().start if compare_to_previous else window.start
+    # fetch: the index brought up to date for both windows
+    index = state.index(org)
     coverage = await fresh_index(ctx, index, earliest)
     organization = await org_ref(state, org)
-
+    # compute
     current = _figures(index, org, window, channel)
-    previous = _figures(index, org, before, channel) if compare_to_previous else None
-    change = None
-    if (
-        previous
-        and current.overall.median_minutes is not None
-        and previous.overall.median_minutes is not None
-    ):
-        change = round(current.overall.median_minutes - previous.overall.median_minutes, 1)
-    cov = coverage_view(coverage, earliest)
-
-    scope = f" ({channel} only)" if channel else ""
-    lines = [f"Time to our first reply in {organization.name}{scope}, {window.text()}:"]
-    lines += _block(current)
-    if previous:
-        lines.append(f"Previous period, {before.text()}:")
-        lines += _block(previous)
-        if change is not None:
-            lines.append(
-                f"Median change: {_duration_minutes(abs(change))} {'slower' if change > 0 else 'faster'}"
-                if change
-                else "Median unchanged"
-            )
-    suggestions = []
-    if current.overall.oldest_unanswered_conversation_id:
-        suggestions.append(
-            call("get_conversation_thread", conversation_id=current.overall.oldest_unanswered_conversation_id)
-        )
-    suggestions.append(call("inbox_overview"))
-    suggestions = state.available(suggestions)
-    header = lines[0] + "\n" + cov.summary
-    budget = state.settings.max_output_chars
-    text, _ = fit(header, lines[1:], lambda _k: next_steps(suggestions), budget)
-    out = ResponseTimesOut(
+    oldest = current.overall.oldest_unanswered_conversation_id
+    found = ResponseTimes(
         organization=organization,
         channel=channel,
+        window=window,
         current=current,
-        previous=previous,
-        median_change_minutes=change,
-        coverage=cov,
-        suggested_calls=suggestions,
+        previous=_figures(index, org, window.previous(), channel) if compare_to_previous else None,
+        coverage=coverage_view(coverage, earliest),
+        suggestions=state.available(
+            ([call("get_conversation_thread", conversation_id=oldest)] if oldest else [])
+            + [call("inbox_overview")]
+        ),
+        at=now(),
     )
-    return tool_result(out, text, budget=budget)
+    # show
+    return shown(found, budget=state.settings.max_output_chars)
 
 
 def _minutes(value: timedelta | None) -> float | None:
@@ -162,6 +138,51 @@ def _figures(index: ix.OrgIndex, org: str, window: DateWindow, channel: str | No
     )
 
 
+@dataclass(frozen=True)
+class ResponseTimes:
+    """What the first replies came to, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    channel: str | None
+    window: DateWindow
+    current: ResponseTimesWindow
+    previous: ResponseTimesWindow | None  # the figures of window.previous(), when compared
+    coverage: IndexCoverage
+    suggestions: list[str]
+    at: datetime  # now: how long the oldest unanswered has waited
+
+
+def shown(f: ResponseTimes, *, budget: int) -> CallToolResult:
+    """The whole result: a header with the window and what the index covers, the figures overall and
+    per channel, the previous period's and the change of the median when compared."""
+    now_median = f.current.overall.median_minutes
+    then_median = f.previous.overall.median_minutes if f.previous else None
+    change = None if now_median is None or then_median is None else round(now_median - then_median, 1)
+    scope = f" ({f.channel} only)" if f.channel else ""
+    header = f"Time to our first reply in {f.organization.name}{scope}, {f.window.text()}:"
+    lines = _block(f.current, f.at)
+    if f.previous:
+        lines.append(f"Previous period, {f.window.previous().text()}:")
+        lines += _block(f.previous, f.at)
+        if change is not None:
+            lines.append(
+                f"Median change: {_duration_minutes(abs(change))} {'slower' if change > 0 else 'faster'}"
+                if change
+                else "Median unchanged"
+            )
+    text, _ = fit(header + "\n" + f.coverage.summary, lines, lambda _k: next_steps(f.suggestions), budget)
+    out = ResponseTimesOut(
+        organization=f.organization,
+        channel=f.channel,
+        current=f.current,
+        previous=f.previous,
+        median_change_minutes=change,
+        coverage=f.coverage,
+        suggested_calls=f.suggestions,
+    )
+    return tool_result(out, text, budget=budget)
+
+
 def _duration_minutes(minutes: float | None) -> str:
     if minutes is None:
         return "—"
@@ -172,7 +193,7 @@ def _duration_minutes(minutes: float | None) -> str:
     return f"{minutes / 1440:.1f} days"
 
 
-def _line(label: str, f: FirstReplyFigures) -> str:
+def _line(label: str, f: FirstReplyFigures, at: datetime) -> str:
     if not f.conversations:
         return f"- {label}: no conversations started by a customer in this window"
     parts = [f"{f.replied} of {f.conversations} answered"]
@@ -186,7 +207,7 @@ def _line(label: str, f: FirstReplyFigures) -> str:
         oldest = when(datetime.fromisoformat(since.replace("Z", "+00:00"))) if since else None
         waited = ""
         if since:
-            waited = f", waiting {_duration_minutes((now() - datetime.fromisoformat(since.replace('Z', '+00:00'))).total_seconds() / 60)}"
+            waited = f", waiting {_duration_minutes((at - datetime.fromisoformat(since.replace('Z', '+00:00'))).total_seconds() / 60)}"
         parts.append(
             f"{f.unanswered} still unanswered (oldest since {oldest}{waited}, "
             f"conversation_id={f.oldest_unanswered_conversation_id})"
@@ -194,8 +215,8 @@ def _line(label: str, f: FirstReplyFigures) -> str:
     return f"- {label}: " + "; ".join(parts)
 
 
-def _block(w: ResponseTimesWindow) -> list[str]:
-    lines = [_line("overall", w.overall)]
+def _block(w: ResponseTimesWindow, at: datetime) -> list[str]:
+    lines = [_line("overall", w.overall, at)]
     if len(w.by_channel) > 1:  # one channel alone would repeat the overall line
-        lines += ["  " + _line(name, f) for name, f in w.by_channel.items()]
+        lines += ["  " + _line(name, f, at) for name, f in w.by_channel.items()]
     return lines

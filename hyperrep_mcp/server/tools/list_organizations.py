@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -22,38 +23,49 @@ async def list_organizations(ctx: Context) -> Annotated[CallToolResult, Organiza
 
     The other tools need organization_id only when the key sees several. Example: list_organizations()
     """
+    # take, fetch
     state = app(ctx)
     orgs = await state.organizations()
+    # compute
     pinned = state.settings.organization_id
     refs = [OrgRef(organization_id=o.organization_id, name=o.name) for o in orgs]
+    # The first one needs no organization_id when configuration pins one or the key sees one alone.
+    first = None if pinned or len(refs) <= 1 else refs[0].organization_id
+    suggestions = state.available([call("inbox_overview", organization_id=first)]) if refs else []
+    # show
+    found = Organizations(organizations=refs, pinned=pinned, suggestions=suggestions)
+    return shown(found, budget=state.settings.max_output_chars)
+
+
+@dataclass(frozen=True)
+class Organizations:
+    """The organizations the key sees, before any text: the input of `shown`."""
+
+    organizations: list[OrgRef]
+    pinned: str | None  # HYPERREP_ORGANIZATION_ID, when configured
+    suggestions: list[str]
+
+
+def shown(f: Organizations, *, budget: int) -> CallToolResult:
+    """The whole result: a header counting them, one line each with its organization_id, the pinned
+    one marked; a key that sees none says where to look."""
     lines = [
-        f"- {r.name or '(unnamed)'} · organization_id={r.organization_id}{' (pinned by configuration)' if r.organization_id == pinned else ''}"
-        for r in refs
+        f"- {r.name or '(unnamed)'} · organization_id={r.organization_id}"
+        + (" (pinned by configuration)" if r.organization_id == f.pinned else "")
+        for r in f.organizations
     ]
-    suggestions = (
-        state.available(
-            [
-                call(
-                    "inbox_overview",
-                    organization_id=None if pinned or len(refs) == 1 else refs[0].organization_id,
-                )
-            ]
-        )
-        if refs
-        else []
-    )
-    header = f"Organizations this key can access — {len(refs)}"
+    header = f"Organizations this key can access — {len(f.organizations)}"
     text, kept = fit(
         header,
         lines,
-        lambda _k: next_steps(suggestions),
-        state.settings.max_output_chars,
+        lambda _k: next_steps(f.suggestions),
+        budget,
         cut_note="(output limit reached: {n} more organizations not shown)",
     )
-    if not refs:
+    if not f.organizations:
         text = f"{header}\nNone: the key works but sees no organization. Check the key's account in HyperRep."
     return tool_result(
-        OrganizationsOut(organizations=refs[:kept], suggested_calls=suggestions),
+        OrganizationsOut(organizations=f.organizations[:kept], suggested_calls=f.suggestions),
         text,
-        budget=state.settings.max_output_chars,
+        budget=budget,
     )
