@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -44,11 +45,13 @@ async def list_message_drafts(
 
     Dates filter on creation. Reply drafts: list_response_drafts. Example: list_message_drafts(start_date="2026-11-01")
     """
+    # take
     state = app(ctx)
     start, end = listing_dates(start_date, end_date, zone=state.settings.zone)
     org = await state.org_id(organization_id)
     detailed = response_format == "detailed"
 
+    # fetch
     async def fetch(api_cursor: str | None, size: int):
         return await state.api.list_message_drafts(
             org, limit=size, cursor=api_cursor, start_date=start, end_date=end
@@ -57,29 +60,34 @@ async def list_message_drafts(
     found, organization = await gather(
         lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
     )
+    # compute
     views = [records.message_draft_view(d, detailed=detailed) for d in found.items]
-    suggested = state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]])
-    return shown(
-        organization,
-        views,
-        found.next_cursor,
-        suggested,
+    drafts = MessageDrafts(
+        organization=organization,
+        drafts=views,
+        next_cursor=found.next_cursor,
+        suggested=state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]]),
         with_body=detailed,
-        budget=state.settings.max_output_chars,
     )
+    # show
+    return shown(drafts, budget=state.settings.max_output_chars)
 
 
-def shown(
-    organization: OrgRef,
-    views: list[MessageDraftView],
-    next_cursor: Callable[[int], str | None],
-    suggested: list[str],
-    *,
-    with_body: bool,
-    budget: int,
-) -> CallToolResult:
+@dataclass(frozen=True)
+class MessageDrafts:
+    """What the listing found, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    drafts: list[MessageDraftView]
+    next_cursor: Callable[[int], str | None]  # after the first n shown
+    suggested: list[str]
+    with_body: bool  # detailed: each draft's body under its line
+
+
+def shown(f: MessageDrafts, *, budget: int) -> CallToolResult:
     """The whole result: a header counting saved and queued drafts, one line per draft (with its
     body when detailed), the cursor after the last one shown; text and structured output cut alike."""
+    organization, views, next_cursor, suggested = f.organization, f.drafts, f.next_cursor, f.suggested
 
     def header(kept: int) -> str:
         saved = sum(v.status == "saved" for v in views[:kept])
@@ -96,7 +104,7 @@ def shown(
             out.append("No message drafts.")
         return out + next_steps(suggested)
 
-    lines = [records.message_draft_line(v, with_body=with_body) for v in views]
+    lines = [records.message_draft_line(v, with_body=f.with_body) for v in views]
     return fitted_result(
         lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: MessageDraftsOut(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -42,10 +43,12 @@ async def list_response_drafts(
 
     At most one is pending; get_conversation_thread shows it too. Example: list_response_drafts(conversation_id="HR_id_v8Lm3")
     """
+    # take
     state = app(ctx)
     org = await state.org_id(organization_id)
     detailed = response_format == "detailed"
 
+    # fetch
     async def fetch(api_cursor: str | None, size: int):
         return await state.api.list_response_drafts(org, conversation_id, limit=size, cursor=api_cursor)
 
@@ -56,29 +59,39 @@ async def list_response_drafts(
         found, organization = await gather(
             lambda: walk(fetch, cursor, limit=limit, page_size=limit), lambda: org_ref(state, org)
         )
-    views = [records.response_draft_view(d, detailed=detailed) for d in found.items]
-    suggested = state.available([call("upsert_response_draft", conversation_id=conversation_id)])
-    return shown(
-        organization,
-        conversation_id,
-        views,
-        found.next_cursor,
-        suggested,
-        budget=state.settings.max_output_chars,
+    # compute
+    drafts = ResponseDrafts(
+        organization=organization,
+        conversation_id=conversation_id,
+        drafts=[records.response_draft_view(d, detailed=detailed) for d in found.items],
+        next_cursor=found.next_cursor,
+        suggested=state.available([call("upsert_response_draft", conversation_id=conversation_id)]),
     )
+    # show
+    return shown(drafts, budget=state.settings.max_output_chars)
 
 
-def shown(
-    organization: OrgRef,
-    conversation_id: str,
-    views: list[ResponseDraftView],
-    next_cursor: Callable[[int], str | None],
-    suggested: list[str],
-    *,
-    budget: int,
-) -> CallToolResult:
+@dataclass(frozen=True)
+class ResponseDrafts:
+    """What the listing found, before any text: the input of `shown`."""
+
+    organization: OrgRef
+    conversation_id: str
+    drafts: list[ResponseDraftView]
+    next_cursor: Callable[[int], str | None]  # after the first n shown
+    suggested: list[str]
+
+
+def shown(f: ResponseDrafts, *, budget: int) -> CallToolResult:
     """The whole result: a header naming the conversation, one block per draft with its text, the
     cursor after the last one shown; text and structured output cut alike."""
+    organization, conversation_id, views, next_cursor = (
+        f.organization,
+        f.conversation_id,
+        f.drafts,
+        f.next_cursor,
+    )
+    suggested = f.suggested
 
     def header(kept: int) -> str:
         return f"Response drafts in {organization.name}, conversation_id={conversation_id} — {kept} shown"

@@ -23,9 +23,14 @@ def test_the_whole_result_is_a_pure_function_of_the_views():
     ]
     cursors = {kept: f"c{kept}" for kept in range(1, 41)}
     org = OrgRef(organization_id="HR_id_org", name="Summit")
-    result = list_message_drafts.shown(
-        org, views, cursors.get, ["get_message_draft()"], with_body=True, budget=2000
+    found = list_message_drafts.MessageDrafts(
+        organization=org,
+        drafts=views,
+        next_cursor=cursors.get,
+        suggested=["get_message_draft()"],
+        with_body=True,
     )
+    result = list_message_drafts.shown(found, budget=2000)
     text = result.content[0].text
     kept = len(result.structured_content["drafts"])
     assert len(text) <= 2000 and 0 < kept < 40
