@@ -37,7 +37,7 @@ from hyperrep_mcp.server.tools.write_common import (
     again,
     already_sent,
     claim_released_if_not_sent,
-    confirmation_body,
+    confirmation_text,
     decide_send,
     not_created,
     send_refusal,
@@ -68,7 +68,13 @@ async def _ask_send_message(ctx: Context, args: dict[str, Any]) -> Any:
         return ConfirmSend(send=False)  # not asked: saved for review (the tool says why)
     require_elicitation(ctx, send_refusal("a draft"))
     kind = "email" if payload["modality"] == "email" else "text message"
-    return Elicit(f"Send this {kind} now?\n\n{message_confirmation(payload)}", ConfirmSend)
+    to = to_lines(
+        payload["modality"],
+        payload.get("to_user_name"),
+        payload.get("to_email"),
+        payload.get("to_phone_number"),
+    )
+    return Elicit(f"Send this {kind} now?\n\n{confirmation_text(to, payload)}", ConfirmSend)
 
 
 @tool(
@@ -201,22 +207,6 @@ def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:
         folder=validation.text(args.get("folder"), "folder", 100),
     )
     return {k: v for k, v in payload.items() if v is not None}
-
-
-def message_confirmation(payload: dict[str, Any]) -> str:
-    """Every recipient, the subject and the whole body, rendered from the payload that is sent."""
-    head = [
-        *to_lines(
-            payload["modality"],
-            payload.get("to_user_name"),
-            payload.get("to_email"),
-            payload.get("to_phone_number"),
-        ),
-        f"Cc: {', '.join(payload['cc_emails'])}" if payload.get("cc_emails") else None,
-        f"Bcc: {', '.join(payload['bcc_emails'])}" if payload.get("bcc_emails") else None,
-        f"Subject: {payload['subject']}" if payload.get("subject") else None,
-    ]
-    return "\n".join([*(h for h in head if h), "", confirmation_body(payload.get("body_html"))])
 
 
 def _receipt_of(found: MessageDraft) -> DraftReceipt:

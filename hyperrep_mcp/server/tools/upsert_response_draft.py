@@ -39,7 +39,7 @@ from hyperrep_mcp.server.tools.write_common import (
     addressee,
     already_sent,
     claim_released_if_not_sent,
-    confirmation_body,
+    confirmation_text,
     decide_send,
     not_created,
     send_refusal,
@@ -81,13 +81,7 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
         if contact
         else [f"To: the customer in conversation {conversation_id}"]
     )
-    head = [
-        *to,
-        f"Cc: {', '.join(payload['cc_emails'])}" if payload["cc_emails"] else None,
-        f"Bcc: {', '.join(payload['bcc_emails'])}" if payload["bcc_emails"] else None,
-    ]
-    lines = [*(h for h in head if h), "", confirmation_body(payload["body_html"])]
-    return Elicit("Send this reply now?\n\n" + "\n".join(lines), ConfirmSend)
+    return Elicit(f"Send this reply now?\n\n{confirmation_text(to, payload)}", ConfirmSend)
 
 
 @tool(

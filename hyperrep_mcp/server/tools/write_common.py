@@ -126,8 +126,16 @@ def too_long_note(body_html: str | None) -> str:
     )
 
 
-def confirmation_body(body_html: str | None) -> str:
-    return delivered_text(body_html) or "(no body)"
+def confirmation_text(to: list[str], payload: dict[str, Any]) -> str:
+    """What a person confirms a send on, all from the payload that is sent: every recipient (`to`,
+    then Cc and Bcc), the subject if any, then the whole body as it will be delivered."""
+    head = [
+        *to,
+        f"Cc: {', '.join(payload['cc_emails'])}" if payload.get("cc_emails") else None,
+        f"Bcc: {', '.join(payload['bcc_emails'])}" if payload.get("bcc_emails") else None,
+        f"Subject: {payload['subject']}" if payload.get("subject") else None,
+    ]
+    return "\n".join([*(h for h in head if h), "", delivered_text(payload.get("body_html")) or "(no body)"])
 
 
 def addressee(modality: str | None, name: str | None, email: str | None, phone: str | None) -> str:
