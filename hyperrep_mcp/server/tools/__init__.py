@@ -9,9 +9,11 @@ The contract of a tool module (server/tools/<tool_name>.py):
   exist in the demo sandbox (tests/server/tools/ calls every tool with it on a sandbox pinned in time
   and snapshots the full text; response drafts move with the sandbox's anchor, so their examples
   hold on that pinned sandbox);
-- it reads top to bottom: what the tool takes, what it fetches, what it computes, what it shows; a
-  long handler ends by building a record of what it found and returning `shown(record, budget=...)`,
-  a pure function that makes the whole result (text and structured output).
+- it reads top to bottom: what the tool takes, what it fetches, what it computes, what it shows; the
+  handler ends by building a record of what it found and returning `shown(record, budget=...)`, a
+  pure function that makes the whole result (text and structured output), tested without the
+  sandbox. A write tool's record is its typed result (write_common.shown); the undocumented
+  listings share one (common.records_shown, through records_listing).
 
 `ALL_TOOLS` is in the order clients list the tools: orientation first, then people, threads, numbers
 and drafts, then the writes. A tool is added by importing its module here and adding one line;
