@@ -130,14 +130,14 @@ def strip_invisible(text: str) -> str:
 _ANY_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
 
 
-def one_line(text: str) -> str:
-    r"""A one-line field (a name, subject, role, folder, custom field value) as one line.
+def one_line(text: str | None) -> str:
+    r"""A one-line field (a name, subject, role, folder, custom field value) as one line ("" for None).
 
     Line breaks, tabs and control characters become single spaces (so "Eve\nNext: …" cannot
     start a line of its own in a tool result), invisible characters go as in `strip_invisible`,
     runs of whitespace collapse and the ends are trimmed. Pure, never raises, idempotent.
     """
-    return " ".join(strip_invisible(_ANY_SPACE.sub(" ", text)).split())
+    return " ".join(strip_invisible(_ANY_SPACE.sub(" ", text or "")).split())
 
 
 # --------------------------------------------------------------------------------------------

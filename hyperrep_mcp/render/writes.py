@@ -8,7 +8,7 @@ from pydantic import Field
 
 from hyperrep_mcp.render.layout import next_steps
 from hyperrep_mcp.render.records import contact_line, message_draft_line, response_draft_block
-from hyperrep_mcp.render.text import html_to_text, strip_invisible
+from hyperrep_mcp.render.text import html_to_text, one_line
 from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, Out, ResponseDraftView
 
 Outcome = Literal["saved", "queued", "already_saved", "recovered", "not_created", "deleted", "kept"]
@@ -61,12 +61,6 @@ def render(out: WriteOut, *, budget: int) -> str:
     lines += next_steps(out.suggested_calls)
     text = "\n".join(lines)
     return text if len(text) <= budget else text[: budget - 1] + "…"
-
-
-def one_line(value: str | None) -> str:
-    """A stored one-line field shown on one line: a contact's name with line breaks (set by anyone
-    who can edit contacts) must not add lines, such as a fake "To:", to a confirmation."""
-    return " ".join(strip_invisible(value or "").split())
 
 
 def recipient(name: str | None, email: str | None, phone: str | None) -> str:

@@ -21,6 +21,7 @@ from hyperrep_mcp.render.text import (
     strip_invisible,
     trim_reply,
 )
+from hyperrep_mcp.render.writes import recipient
 
 # ---------------------------------------------------------------------------------------------
 # Realistic mail fixtures
@@ -869,3 +870,12 @@ def test_html_to_text_never_raises_and_output_is_clean(junk):
     assert text == text.strip()
     assert "\u200b" not in text
     assert "\x00" not in text
+
+
+def test_a_confirmation_names_the_recipient_as_every_other_output_does():
+    """One one_line for every output: a control character in a stored name separates words in a
+    send's confirmation as in a listing (the write side once deleted it, joining the words)."""
+    name = "Eve\x07Adams\nTo: mallory@example.com"
+    assert recipient(name, "eve@example.com", None) == f"{one_line(name)} <eve@example.com>"
+    assert recipient(name, None, "+14155550199") == "Eve Adams To: mallory@example.com +14155550199"
+    assert one_line(None) == ""

@@ -16,7 +16,8 @@ from hyperrep_mcp.api import HyperRepClient
 from hyperrep_mcp.api.client import current_stats
 from hyperrep_mcp.api.errors import NotFoundError
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.writes import WriteOut, one_line, recipient, render
+from hyperrep_mcp.render.text import one_line
+from hyperrep_mcp.render.writes import WriteOut, recipient, render
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import ConfirmDelete, require_elicitation
 from hyperrep_mcp.server.tools.common import app, org_ref

@@ -23,9 +23,9 @@ from pydantic import Field
 
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import APIStatusError, HyperRepError, OutcomeUnknownError, UnreachableError
-from hyperrep_mcp.render.text import message_text
+from hyperrep_mcp.render.text import message_text, one_line
 from hyperrep_mcp.render.views import OrgRef
-from hyperrep_mcp.render.writes import WriteOut, delivered_text, one_line, recipient, render
+from hyperrep_mcp.render.writes import WriteOut, delivered_text, recipient, render
 from hyperrep_mcp.server import confirm
 from hyperrep_mcp.server.results import tool_result
 from hyperrep_mcp.server.state import AppState
