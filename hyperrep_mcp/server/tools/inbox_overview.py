@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -61,33 +62,19 @@ async def inbox_overview(
 
     Start here for "who is waiting on us?" or "what happened this week?"; full list: list_conversations(awaiting_reply=true). Example: inbox_overview(period="this_week")
     """
+    # take
     state = app(ctx)
     window = resolve_window(period, start_date, end_date, default="last_7_days", zone=state.settings.zone)
     org = await state.org_id(organization_id)
+    # fetch: the index brought up to date, with the rate and the drafts asked meanwhile
     await ctx.report_progress(0, total=3, message="updating the inbox index; response rate and drafts")
-
-    async def rate() -> RateFigures | None:
-        try:
-            return rate_figures(
-                window, await state.api.get_response_rate(org, start_date=window.start, end_date=window.end)
-            )
-        except HyperRepError:
-            return None
-
-    async def drafts() -> tuple[int, bool] | None:
-        try:
-            page = await state.api.list_message_drafts(org, limit=100)
-        except HyperRepError:
-            return None
-        return sum(d.status == "saved" for d in page.data), page.next_cursor is not None
-
     idx = state.index(org)
-    coverage, rate_fig, draft_count, organization = await gather(
+    coverage, rate, drafts, organization = await gather(
         lambda: idx.ensure_fresh(
             window.start, budget_s=SYNC_BUDGET_S, progress=index_progress(ctx, 3, "updating the inbox index")
         ),
-        rate,
-        drafts,
+        lambda: _rate(state, org, window),
+        lambda: _saved_message_drafts(state, org),
         lambda: org_ref(state, org),
     )
     await ctx.report_progress(1, total=3, message="counting and listing who awaits our reply")
@@ -101,33 +88,13 @@ async def inbox_overview(
         lambda: row_contact_names(state, org, rows),
         lambda: map_bounded(lambda r: _draft_pending(state, org, r.conversation_id), rows, limit=FANOUT),
     )
+    await ctx.report_progress(3, total=3, message="done")
+    # compute
     current = now()
     items = [
-        AwaitingItem(
-            conversation_id=r.conversation_id,
-            contact_id=r.contact_id,
-            contact_name=names.get(r.contact_id or ""),
-            last_message_at=iso(r.last_message_at),
-            modality=r.channel,
-            gist=r.gist,
-            waiting_since=iso(r.waiting_since),
-            waited=records.waited(iso(r.waiting_since), current),
-            has_pending_draft=has_draft,
-        )
+        _awaiting_item(r, names.get(r.contact_id or ""), has_draft, current)
         for r, has_draft in zip(rows, pending, strict=True)
     ]
-    await ctx.report_progress(3, total=3, message="done")
-
-    first = next((i for i in items if not i.has_pending_draft), items[0] if items else None)
-    suggestions = state.available(
-        ([call("get_conversation_thread", conversation_id=first.conversation_id)] if first else [])
-        + (
-            [call("upsert_response_draft", conversation_id=first.conversation_id)]
-            if first and not first.has_pending_draft
-            else []
-        )
-        + ([call("list_message_drafts")] if draft_count and draft_count[0] else [])
-    )
     overview = Overview(
         organization=organization,
         window=window,
@@ -137,11 +104,31 @@ async def inbox_overview(
         awaiting_total=awaiting_total,
         coverage=coverage.describe(current),
         coverage_complete=coverage.complete,
-        rate=rate_fig,
-        drafts=draft_count,
-        suggestions=suggestions,
+        rate=rate,
+        drafts=drafts,
+        suggestions=state.available(_suggestions(items, drafts)),
     )
+    # show
     return shown(overview, budget=state.settings.max_output_chars)
+
+
+async def _rate(state: AppState, org: str, window: DateWindow) -> RateFigures | None:
+    """The API's response rate for the window; None when it cannot say (the overview goes on)."""
+    try:
+        return rate_figures(
+            window, await state.api.get_response_rate(org, start_date=window.start, end_date=window.end)
+        )
+    except HyperRepError:
+        return None
+
+
+async def _saved_message_drafts(state: AppState, org: str) -> tuple[int, bool] | None:
+    """Message drafts saved for review among the latest 100, and whether there are more to count."""
+    try:
+        page = await state.api.list_message_drafts(org, limit=100)
+    except HyperRepError:
+        return None
+    return sum(d.status == "saved" for d in page.data), page.next_cursor is not None
 
 
 async def _draft_pending(state: AppState, org: str, conversation_id: str) -> bool:
@@ -151,6 +138,36 @@ async def _draft_pending(state: AppState, org: str, conversation_id: str) -> boo
     except HyperRepError:
         return False
     return any(d.status == "saved" for d in page.data)
+
+
+def _awaiting_item(
+    r: index.ConversationRow, name: str | None, has_draft: bool, current: datetime
+) -> AwaitingItem:
+    return AwaitingItem(
+        conversation_id=r.conversation_id,
+        contact_id=r.contact_id,
+        contact_name=name,
+        last_message_at=iso(r.last_message_at),
+        modality=r.channel,
+        gist=r.gist,
+        waiting_since=iso(r.waiting_since),
+        waited=records.waited(iso(r.waiting_since), current),
+        has_pending_draft=has_draft,
+    )
+
+
+def _suggestions(items: list[AwaitingItem], drafts: tuple[int, bool] | None) -> list[str]:
+    """Read and answer the first one waiting without a reply draft (else the first), then the drafts."""
+    first = next((i for i in items if not i.has_pending_draft), items[0] if items else None)
+    return (
+        ([call("get_conversation_thread", conversation_id=first.conversation_id)] if first else [])
+        + (
+            [call("upsert_response_draft", conversation_id=first.conversation_id)]
+            if first and not first.has_pending_draft
+            else []
+        )
+        + ([call("list_message_drafts")] if drafts and drafts[0] else [])
+    )
 
 
 @dataclass(frozen=True)
