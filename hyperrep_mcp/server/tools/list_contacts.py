@@ -12,7 +12,7 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
-from hyperrep_mcp.api.models import Contact
+from hyperrep_mcp.api.models import Company, Contact
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call, fit, next_steps
 from hyperrep_mcp.render.text import one_line, strip_invisible
@@ -25,6 +25,7 @@ from hyperrep_mcp.server.tools.common import (
     Limit,
     OrganizationId,
     ResponseFormat,
+    Walk,
     app,
     company_map,
     id_field,
@@ -60,40 +61,14 @@ async def list_contacts(
 
     Turns a name into a contact_id for get_contact. No server-side search: a query scans up to 1,000 contacts per call; pass the returned cursor to scan on. Matches show in full. Example: list_contacts(query="diana")
     """
+    # take
     state = app(ctx)
     org = await state.org_id(organization_id)
     needle = (query or "").strip() or None
     company_id = (company_id or "").strip() or None
     detailed = response_format == "detailed"
-    filtered = bool(needle or company_id)
-
-    async def fetch(api_cursor: str | None, size: int):
-        return await state.api.list_contacts(org, limit=size, cursor=api_cursor)
-
-    async def progress(scanned: int) -> None:
-        await ctx.report_progress(scanned, total=QUERY_SCAN_LIMIT, message=f"scanned {scanned} contacts")
-
-    def company_name(c: Contact) -> str | None:
-        company = companies.get(c.company_id or "")
-        return company.name if company else None
-
-    def match(c: Contact) -> bool:
-        if company_id and c.company_id != company_id:
-            return False
-        return needle is None or contact_matches(c, needle, company_name(c))
-
-    async def scan():
-        return await walk(
-            fetch,
-            cursor,
-            limit=limit,
-            page_size=SCAN_PAGE if filtered else limit,
-            match=match if filtered else None,
-            max_scan=QUERY_SCAN_LIMIT if filtered else None,
-            on_page=progress if filtered else None,
-        )
-
-    if filtered:
+    # fetch
+    if needle or company_id:
         # A filter matches on company names, so they are needed before the scan (cached after the first).
         organization, companies = await gather(lambda: org_ref(state, org), lambda: company_map(state, org))
         if company_id and companies and company_id not in companies:
@@ -101,14 +76,15 @@ async def list_contacts(
                 f"No company with company_id={company_id} in this organization. "
                 "Find it with list_companies, or pass the company's name as query."
             )
-        found = await scan()
+        found = await _contacts(ctx, org, cursor, limit, lambda c: _wanted(c, needle, company_id, companies))
     else:
         found, organization, companies = await gather(
-            scan,
+            lambda: _contacts(ctx, org, cursor, limit, None),
             lambda: org_ref(state, org),
             # Companies name the contacts' employers; fetched during the listing, not after it (cached).
             lambda: company_map(state, org),
         )
+    # compute
     state.remember_contacts(org, found.items)
     views = [
         records.contact_view(c, company=companies.get(c.company_id or ""), detailed=detailed)
@@ -129,7 +105,39 @@ async def list_contacts(
         next_cursor=found.next_cursor,
         available=state.available,
     )
+    # show
     return shown(found_contacts, budget=state.settings.max_output_chars)
+
+
+async def _contacts(
+    ctx: Context, org: str, cursor: str | None, limit: int, match: Callable[[Contact], bool] | None
+) -> Walk[Contact]:
+    """A page of contacts; with `match`, a scan of up to QUERY_SCAN_LIMIT for the ones it accepts,
+    reporting how far it got."""
+    state = app(ctx)
+
+    async def progress(scanned: int) -> None:
+        await ctx.report_progress(scanned, total=QUERY_SCAN_LIMIT, message=f"scanned {scanned} contacts")
+
+    return await walk(
+        lambda api_cursor, size: state.api.list_contacts(org, limit=size, cursor=api_cursor),
+        cursor,
+        limit=limit,
+        page_size=SCAN_PAGE if match else limit,
+        match=match,
+        max_scan=QUERY_SCAN_LIMIT if match else None,
+        on_page=progress if match else None,
+    )
+
+
+def _wanted(
+    contact: Contact, needle: str | None, company_id: str | None, companies: dict[str, Company]
+) -> bool:
+    """Whether a contact is one the filters ask for: at the company, and matching the query."""
+    if company_id and contact.company_id != company_id:
+        return False
+    company = companies.get(contact.company_id or "")
+    return needle is None or contact_matches(contact, needle, company.name if company else None)
 
 
 _PHONE_LIKE = re.compile(r"^[\d\s().+-]+$")
