@@ -197,6 +197,10 @@ def _generalized(line: str) -> str:
 def _skeleton(line: str) -> str:
     """A list item's shape: its fields and their wording, whatever the names and quoted texts in them."""
     line = re.sub(r'"[^"]*"', '"…"', _generalized(line))
+    # Which folder a generated conversation sits in, and how long its customer has waited (minutes,
+    # hours or days), move with the clock too.
+    line = re.sub(r"· (?:inbox|primary) ·", "· folder ·", line)
+    line = re.sub(r"waiting 0(?: [dhmin]+(?: 0)?)+", "waiting 0", line)
     line = re.sub(r"[^\W\d_]+", lambda word: "A" if word[0][0].isupper() else word[0], line)
     return re.sub(r"A(?:[ &'.\-]+A)+", "A", line)  # a name of any length
 
