@@ -185,3 +185,19 @@ async def test_window_headers_read_in_the_zone(sandbox_factory, tool: str):
     )
     if tool == "get_response_rate":  # 1 November 00:00 CDT, still UTC-5 until 02:00
         assert window == {"start_date": "2026-11-01T05:00:00Z", "end_date": "2026-11-18T15:30:00Z"}
+
+
+async def test_listing_headers_keep_the_time_of_explicit_bounds(sandbox: RunningSandbox):
+    """A bound given with a time is not a whole day: 'active 2026-11-17 → 2026-11-17' for 09:00-21:00
+    would claim the morning and night the listing left out, and an end at midnight read as a date
+    would claim the day after it. The local times follow from the calendar (CST, UTC-6)."""
+    async with connect(sandbox, timezone="America/Chicago") as c:
+        convs = await c.call_tool(
+            "list_conversations",
+            {"start_date": "2026-11-17T15:00:00Z", "end_date": "2026-11-18T03:00:00Z", "limit": 1},
+        )
+        sales = await c.call_tool(
+            "list_sales", {"start_date": "2026-11-10", "end_date": "2026-11-19T00:00:00-06:00", "limit": 1}
+        )
+    assert "active 2026-11-17 09:00 → 2026-11-17 21:00 (America/Chicago)" in text_of(convs).split("\n")[0]
+    assert "(2026-11-10 → 2026-11-19 00:00 (America/Chicago))" in text_of(sales).split("\n")[0]
