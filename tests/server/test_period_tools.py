@@ -201,3 +201,27 @@ async def test_listing_headers_keep_the_time_of_explicit_bounds(sandbox: Running
         )
     assert "active 2026-11-17 09:00 → 2026-11-17 21:00 (America/Chicago)" in text_of(convs).split("\n")[0]
     assert "(2026-11-10 → 2026-11-19 00:00 (America/Chicago))" in text_of(sales).split("\n")[0]
+
+
+async def test_an_end_date_alone_covers_whole_local_days_before_it(sandbox_factory):
+    """Only end_date: the default span is whole days in the zone, ending with that day. Taken as
+    N*24 hours back from the day's last instant, it began a hair before midnight ('2026-11-10 23:59')
+    and, across the end of daylight saving time on 1 November, at 00:59 on 19 October, leaving out
+    that day's first hour. Ground truth: the Chicago calendar (CDT UTC-5 until 1 November, then CST)."""
+    from hyperrep_mcp.server.app import build_server
+    from tests.support import settings_for
+
+    sb = sandbox_factory(now=PINNED)
+    server = build_server(
+        settings_for(sb, timezone="America/Chicago"), default_organization_id=sb.org, clock=lambda: PINNED
+    )
+    async with Client(server) as c:
+        rate = await c.call_tool("get_response_rate", {"end_date": "2026-11-17"})
+        times = await c.call_tool("get_response_times", {"end_date": "2026-11-17"})
+        overview = await c.call_tool("inbox_overview", {"end_date": "2026-11-17", "limit": 1})
+    for result in (rate, times, overview):
+        assert not result.is_error, text_of(result)
+    assert "2026-10-19 → 2026-11-17 (America/Chicago)" in text_of(rate).split("\n")[0]
+    assert rate.structured_content["current"]["window"]["start_date"] == "2026-10-19T05:00:00Z"
+    assert "2026-10-19 → 2026-11-17 (America/Chicago)" in text_of(times).split("\n")[0]
+    assert "2026-11-11 → 2026-11-17 (America/Chicago)" in text_of(overview).split("\n")[0]

@@ -140,6 +140,20 @@ def test_bare_dates_are_whole_local_days(day, zone) -> None:
     assert local(end, zone).date() == day and local(end + TICK, zone).date() > day
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    last=st.dates(min_value=datetime(2001, 1, 1).date(), max_value=datetime(2039, 1, 1).date()),
+    days=st.sampled_from([7, 30]),
+    zone=zones,
+)
+def test_an_end_date_alone_gets_whole_local_days_before_it(last, days, zone) -> None:
+    """The default span before a bare end_date is that many whole local days, DST or not."""
+    w = date_range(None, last.isoformat(), default_days=days, zone=zone)
+    first = last - timedelta(days=days - 1)
+    assert local(w.start, zone).date() == first and local(w.start - SECOND, zone).date() < first
+    assert local(w.end, zone).date() == last and local(w.end + TICK, zone).date() > last
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     first=st.dates(min_value=datetime(2001, 1, 1).date(), max_value=datetime(2039, 1, 1).date()),

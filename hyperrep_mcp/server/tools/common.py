@@ -27,7 +27,7 @@ from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.results import ToolInputError, fitted_result, tool_error
 from hyperrep_mcp.server.state import CALL_CLOCK, AppState
-from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, midnight, period_window
+from hyperrep_mcp.server.tools.periods import PERIODS, DateWindow, days_before, midnight, period_window
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -249,7 +249,7 @@ def date_range(
             )
         end = min(end, current) if end else current
     end = end or current
-    start = start or end - timedelta(days=default_days)
+    start = start or days_before(end, default_days, zone)
     if start > end:
         raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
     return DateWindow(start, end, None, zone)

@@ -26,7 +26,7 @@ from hyperrep_mcp.server.tools.common import (
     no_period_with_dates,
     now,
 )
-from hyperrep_mcp.server.tools.periods import period_window
+from hyperrep_mcp.server.tools.periods import period_window, start_before
 
 # How long a call waits for the index to catch up before answering from what it has.
 SYNC_BUDGET_S = 20.0
@@ -72,7 +72,7 @@ def resolve_window(
         return window, window.previous()
     end = end or current
     if start is None:
-        start = reach_start if default is None else period_window(default, end, zone).start
+        start = reach_start if default is None else start_before(default, end, zone)
         if start > end:
             start = end - timedelta(days=30)
     window = DateWindow(start, end, None, zone)

@@ -128,6 +128,23 @@ def period_window(name: str, now: datetime, zone: tzinfo) -> DateWindow:
     return unit_window(unit, current.start - SECOND, zone, name)
 
 
+def days_before(end: datetime, days: int, zone: tzinfo) -> datetime:
+    """Where a window of `days` ending at `end` starts. An end that closes a local day (a bare
+    end_date) gets whole local days, from a midnight: N*24 hours back would start a tick before one,
+    or an hour off it across a DST change. Any other end: N*24 hours back, as last_N_days reads."""
+    local_end = end.astimezone(zone)
+    if local_end.time() in _DAY_ENDS:
+        return midnight(local_end.date() - timedelta(days=days - 1), zone)
+    return end - timedelta(days=days)
+
+
+def start_before(name: str, end: datetime, zone: tzinfo) -> datetime:
+    """Where the period `name` starts when it ends at `end` (a default span before an end_date)."""
+    if name in _ROLLING_DAYS:
+        return days_before(end, _ROLLING_DAYS[name], zone)
+    return period_window(name, end, zone).start
+
+
 def previous_window(window: DateWindow) -> DateWindow:
     """The previous period of the SAME kind: the whole calendar month before for this_month or
     last_month (not a window of equal length), the week before for a week, the day before for
