@@ -154,7 +154,8 @@ def previous_window(window: DateWindow) -> DateWindow:
     if window.period in _UNIT:
         return unit_window(_UNIT[window.period], window.start - SECOND, zone, window.period)
     local_start, local_end = window.start.astimezone(zone), window.end.astimezone(zone)
-    if local_start.time() == time.min and local_end.time() in _DAY_ENDS:
+    # A day's first instant, not 00:00: where DST skips midnight (America/Santiago) a day starts at 01:00.
+    if window.start == midnight(local_start.date(), zone) and local_end.time() in _DAY_ENDS:
         days = (local_end.date() - local_start.date()).days + 1
         start = midnight(local_start.date() - timedelta(days=days), zone)
         return DateWindow(start, window.start - TICK, window.period, zone)
