@@ -242,6 +242,31 @@ async def test_a_reply_is_saved_where_the_api_serves_no_conversation_detail(sand
     assert f"Reply to {diana.name} {diana.phone_number}." in summary, summary
 
 
+async def test_a_reply_whose_saved_copy_cannot_be_read_back_does_not_say_it_has_no_recipient(
+    sandbox: RunningSandbox,
+):
+    """The read after the write fails (the recipient comes from it): the reply still goes to the
+    conversation's customer, as HyperRep holds it, so the summary must not say '(no recipient)'."""
+    fx = sandbox.sandbox.data.fixtures
+    org = sandbox.sandbox.data.org(sandbox.org)
+    cid = fx.diana_email_conversation_id
+    sandbox.sandbox.faults.script(
+        "status", status=503, times=5, method="GET", path_contains="/response-drafts/"
+    )
+    async with connect(sandbox) as client:
+        r = await client.call_tool(
+            "upsert_response_draft", {"conversation_id": cid, "body_text": "See you at 2."}
+        )
+    assert not r.is_error, text_of(r)
+    stored = org.response_draft_for(cid)
+    assert stored is not None and stored.recipient_name == org.contacts[fx.diana_contact_id].name
+    summary = r.structured_content["summary"]
+    assert "no recipient" not in summary, summary
+    assert summary.startswith("Saved for review — not sent. Reply to the customer in this conversation"), (
+        summary
+    )
+
+
 # --- no duplicates -----------------------------------------------------------------------------------
 
 

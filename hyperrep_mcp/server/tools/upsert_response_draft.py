@@ -336,6 +336,8 @@ def written_out(
     )
     names = (view.recipient_name, view.recipient_email, view.recipient_phone_number)
     to = addressee(modality, *names) if modality else recipient(*names)  # channel unknown: any address
+    if not any(names):  # the draft was not read back; a reply goes to the conversation's customer regardless
+        to = "the customer in this conversation"
     return ResponseDraftWriteOut(
         organization=organization,
         outcome="queued" if queued else "saved",
