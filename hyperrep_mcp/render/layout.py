@@ -81,10 +81,10 @@ def when(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%MZ")
 
 
-def window_text(start: datetime | None, end: datetime | None, zone: tzinfo, *, days: bool = False) -> str:
+def window_text(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
     """A window as the operator reads it, in HYPERREP_TIMEZONE (`zone`): '2026-11-01 → 2026-11-18 09:30
     (America/Chicago)'. A bound on a local day boundary (a start at midnight, an end at the day's last
-    second) is its date, any other to the minute; `days`: dates only. In UTC the times carry 'Z' and
+    second) is its date, any other to the minute. In UTC the times carry 'Z' and
     nothing is added (the snapshots read that way); in any other zone it is named once, at the end.
     An open start reads '…', an open end 'now'."""
     utc = str(zone) == "UTC"
@@ -93,7 +93,7 @@ def window_text(start: datetime | None, end: datetime | None, zone: tzinfo, *, d
         if value is None:
             return missing
         local = value.astimezone(zone)
-        if days or local.time() in boundaries:
+        if local.time() in boundaries:
             return f"{local:%Y-%m-%d}"
         return f"{local:%Y-%m-%d %H:%M}" + ("Z" if utc else "")
 

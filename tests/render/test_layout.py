@@ -156,9 +156,9 @@ def test_window_text_reads_whole_local_days_as_dates_and_names_the_zone():
     assert window_text(*october, chicago) == "2026-10-01 → 2026-10-31 (America/Chicago)"
     # The same instants in UTC are not whole days: to the minute, marked Z, no zone named.
     assert window_text(*october, UTC) == "2026-10-01 05:00Z → 2026-11-01 04:59Z"
-    assert window_text(*october, chicago, days=True) == "2026-10-01 → 2026-10-31 (America/Chicago)"
     # An end at midnight is not the end of that day: it keeps its time.
     midnight = datetime(2026, 11, 18, tzinfo=UTC)
     assert window_text(midnight - timedelta(days=1), midnight, UTC) == "2026-11-17 → 2026-11-18 00:00Z"
-    assert window_text(midnight, None, chicago, days=True) == "2026-11-17 → now (America/Chicago)"
+    # A bound that is not a local day boundary keeps its time: a date would claim the whole day.
+    assert window_text(midnight, None, chicago) == "2026-11-17 18:00 → now (America/Chicago)"
     assert window_text(None, midnight, UTC) == "… → 2026-11-18 00:00Z"

@@ -216,3 +216,43 @@ async def test_the_api_and_the_index_tools_cover_the_same_windows(client: Client
         refused = await client.call_tool(tool, {**future, **extra})
         assert refused.is_error and "is in the future" in text_of(refused), (tool, text_of(refused))
     assert sandbox.sandbox.requests[before:] == []
+
+
+async def test_listing_headers_keep_the_time_of_explicit_bounds(sandbox: RunningSandbox):
+    """A bound given with a time is not a whole day: 'active 2026-11-17 → 2026-11-17' for 09:00-21:00
+    would claim the morning and night the listing left out, and an end at midnight read as a date
+    would claim the day after it. The local times follow from the calendar (CST, UTC-6)."""
+    async with connect(sandbox, timezone="America/Chicago") as c:
+        convs = await c.call_tool(
+            "list_conversations",
+            {"start_date": "2026-11-17T15:00:00Z", "end_date": "2026-11-18T03:00:00Z", "limit": 1},
+        )
+        sales = await c.call_tool(
+            "list_sales", {"start_date": "2026-11-10", "end_date": "2026-11-19T00:00:00-06:00", "limit": 1}
+        )
+    assert "active 2026-11-17 09:00 → 2026-11-17 21:00 (America/Chicago)" in text_of(convs).split("\n")[0]
+    assert "(2026-11-10 → 2026-11-19 00:00 (America/Chicago))" in text_of(sales).split("\n")[0]
+
+
+async def test_an_end_date_alone_covers_whole_local_days_before_it(sandbox_factory):
+    """Only end_date: the default span is whole days in the zone, ending with that day. Taken as
+    N*24 hours back from the day's last instant, it began a hair before midnight ('2026-11-10 23:59')
+    and, across the end of daylight saving time on 1 November, at 00:59 on 19 October, leaving out
+    that day's first hour. Ground truth: the Chicago calendar (CDT UTC-5 until 1 November, then CST)."""
+    from hyperrep_mcp.server.app import build_server
+    from tests.support import settings_for
+
+    sb = sandbox_factory(now=PINNED)
+    server = build_server(
+        settings_for(sb, timezone="America/Chicago"), default_organization_id=sb.org, clock=lambda: PINNED
+    )
+    async with Client(server) as c:
+        rate = await c.call_tool("get_response_rate", {"end_date": "2026-11-17"})
+        times = await c.call_tool("get_response_times", {"end_date": "2026-11-17"})
+        overview = await c.call_tool("inbox_overview", {"end_date": "2026-11-17", "limit": 1})
+    for result in (rate, times, overview):
+        assert not result.is_error, text_of(result)
+    assert "2026-10-19 → 2026-11-17 (America/Chicago)" in text_of(rate).split("\n")[0]
+    assert rate.structured_content["current"]["window"]["start_date"] == "2026-10-19T05:00:00Z"
+    assert "2026-10-19 → 2026-11-17 (America/Chicago)" in text_of(times).split("\n")[0]
+    assert "2026-11-11 → 2026-11-17 (America/Chicago)" in text_of(overview).split("\n")[0]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from hyperrep_mcp.server.results import ToolInputError
@@ -141,12 +141,32 @@ def test_bare_dates_are_whole_local_days(day, zone) -> None:
     assert local(end, zone).date() == day and local(end + TICK, zone).date() > day
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    last=st.dates(min_value=datetime(2001, 1, 1).date(), max_value=datetime(2039, 1, 1).date()),
+    days=st.sampled_from([7, 30]),
+    zone=zones,
+)
+def test_an_end_date_alone_gets_whole_local_days_before_it(last, days, zone) -> None:
+    """The default span before a bare end_date is that many whole local days, DST or not."""
+    token = CALL_CLOCK.set(lambda: datetime(2040, 1, 1, tzinfo=UTC))  # every end is in the past
+    try:
+        w = resolve_window(None, None, last.isoformat(), default=f"last_{days}_days", zone=zone)
+    finally:
+        CALL_CLOCK.reset(token)
+    first = last - timedelta(days=days - 1)
+    assert local(w.start, zone).date() == first and local(w.start - SECOND, zone).date() < first
+    assert local(w.end, zone).date() == last and local(w.end + TICK, zone).date() > last
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     first=st.dates(min_value=datetime(2001, 1, 1).date(), max_value=datetime(2039, 1, 1).date()),
     days=st.integers(1, 400),
     zone=zones,
 )
+# Santiago skipped midnight on 8 September 2013: that day began at 01:00 and is still a whole day.
+@example(first=datetime(2013, 9, 8).date(), days=1, zone=ZoneInfo("America/Santiago"))
 def test_explicit_whole_days_compare_with_as_many_whole_days_before(first, days, zone) -> None:
     last = first + timedelta(days=days - 1)
     w = DateWindow(
@@ -190,8 +210,10 @@ def test_defaults_are_the_rolling_periods_or_the_index_reach(pinned_clock) -> No
 
 
 def test_a_missing_start_is_where_the_default_would_start(pinned_clock) -> None:
-    end = datetime(2026, 11, 10, 23, 59, 59, 999999, tzinfo=UTC)
-    assert resolve_window(None, None, "2026-11-10", default="last_30_days").start == end - timedelta(days=30)
+    # A bare end_date closes a day: the 30 whole days ending with it.
+    assert resolve_window(None, None, "2026-11-10", default="last_30_days").start == datetime(
+        2026, 10, 12, tzinfo=UTC
+    )
     reach = NOW - timedelta(days=90)
     assert resolve_window(None, None, "2026-11-10", default=None, reach_start=reach).start == reach
     # An end before the index's reach: the 30 days before it, never an inverted window.

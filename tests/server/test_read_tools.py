@@ -148,7 +148,7 @@ async def test_list_sales_names_contacts_and_filters_dates(client: Client, sandb
         contact = org.contacts[sale.contact_id]
         assert item["contact_name"] == called(contact)
         assert f"- {called(contact)} · amount: {sale.amount}" in text
-    assert f"({start:%Y-%m-%d} → now)" in text.splitlines()[0]
+    assert f"({start:%Y-%m-%d %H:%M}Z → now)" in text.splitlines()[0]  # the time asked, not the day
     assert "sale_id=" not in text  # no tool takes it; the structured output keeps it
     detailed = await call(client, "list_sales", limit=2, response_format="detailed")
     assert "sale_id=" in text_of(detailed)

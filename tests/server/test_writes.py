@@ -219,6 +219,54 @@ async def test_a_reply_in_a_text_conversation_names_the_phone_it_goes_to(sandbox
     assert diana.email not in summary
 
 
+async def test_a_reply_is_saved_where_the_api_serves_no_conversation_detail(sandbox_factory):
+    """Conversation detail is implied by the API's docs, not documented, and a documented conversation
+    carries no modality: the reply is still saved, and its summary still names the phone of a text
+    conversation (the channel read from its messages)."""
+    sb = sandbox_factory(implied_endpoints=False)  # conversation detail answers 404 like an unknown route
+    org = sb.sandbox.data.org(sb.org)
+    diana = org.contacts[sb.sandbox.data.fixtures.diana_contact_id]
+    [conv] = [
+        c
+        for c in org.conversations.values()
+        if c.contact_id == diana.contact_id and c.modality == "text"
+        and org.response_draft_for(c.conversation_id) is None
+    ]  # fmt: skip
+    async with connect(sb) as client:
+        r = await client.call_tool(
+            "upsert_response_draft", {"conversation_id": conv.conversation_id, "body_text": "See you at 2."}
+        )
+    assert not r.is_error, text_of(r)
+    assert org.response_draft_for(conv.conversation_id) is not None
+    summary = r.structured_content["summary"]
+    assert f"Reply to {diana.name} {diana.phone_number}." in summary, summary
+
+
+async def test_a_reply_whose_saved_copy_cannot_be_read_back_does_not_say_it_has_no_recipient(
+    sandbox: RunningSandbox,
+):
+    """The read after the write fails (the recipient comes from it): the reply still goes to the
+    conversation's customer, as HyperRep holds it, so the summary must not say '(no recipient)'."""
+    fx = sandbox.sandbox.data.fixtures
+    org = sandbox.sandbox.data.org(sandbox.org)
+    cid = fx.diana_email_conversation_id
+    sandbox.sandbox.faults.script(
+        "status", status=503, times=5, method="GET", path_contains="/response-drafts/"
+    )
+    async with connect(sandbox) as client:
+        r = await client.call_tool(
+            "upsert_response_draft", {"conversation_id": cid, "body_text": "See you at 2."}
+        )
+    assert not r.is_error, text_of(r)
+    stored = org.response_draft_for(cid)
+    assert stored is not None and stored.recipient_name == org.contacts[fx.diana_contact_id].name
+    summary = r.structured_content["summary"]
+    assert "no recipient" not in summary, summary
+    assert summary.startswith("Saved for review — not sent. Reply to the customer in this conversation"), (
+        summary
+    )
+
+
 # --- no duplicates -----------------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from hyperrep_mcp.server import cursor as cursors
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.results import ToolInputError, fitted_result
 from hyperrep_mcp.server.state import CALL_CLOCK, AppState
-from hyperrep_mcp.server.tools.periods import DateWindow, midnight, period_window
+from hyperrep_mcp.server.tools.periods import DateWindow, midnight, period_window, start_before
 from hyperrep_mcp.server.validation import CURSOR_PATTERN, ID_PATTERN, MAX_CURSOR, MAX_ID
 
 M = TypeVar("M", bound=BaseModel)
@@ -248,11 +248,14 @@ def resolve_window(
             f"start_date ({_utc(start)}) is in the future; this covers the past only. "
             "Use today or an earlier date."
         )
+    if start is None and default is not None:
+        # From the end as given: a bare end_date closes a local day, so the span is whole days.
+        start = start_before(default, end or current, zone)
     end = min(end, current) if end else current
     if start is None:
-        start = (reach_start or end) if default is None else period_window(default, end, zone).start
-        if start > end:  # an end before the index's reach: the 30 days before it
-            start = end - timedelta(days=30)
+        start = reach_start or end
+    if start > end:  # an end before the index's reach: the 30 days before it
+        start = end - timedelta(days=30)
     return DateWindow(start, end, None, zone)
 
 

@@ -265,7 +265,7 @@ def _enrich(views: list[ConversationView], rows: dict[str, index.ConversationRow
 
 
 def _active_text(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:
-    return f"active {window_text(start, end, zone, days=True)}"
+    return f"active {window_text(start, end, zone)}"
 
 
 async def _from_index(

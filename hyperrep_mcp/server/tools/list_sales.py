@@ -58,7 +58,7 @@ async def list_sales(
             cursor=cursor,
             limit=limit,
             detailed=response_format == "detailed",
-            scope=f" ({window_text(start, end, state.settings.zone, days=True)})" if start or end else "",
+            scope=f" ({window_text(start, end, state.settings.zone)})" if start or end else "",
             id_needed=False,  # no tool takes a sale_id
         )
     except NotFoundError as exc:

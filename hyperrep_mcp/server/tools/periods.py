@@ -128,6 +128,23 @@ def period_window(name: str, now: datetime, zone: tzinfo) -> DateWindow:
     return unit_window(unit, current.start - SECOND, zone, name)
 
 
+def days_before(end: datetime, days: int, zone: tzinfo) -> datetime:
+    """Where a window of `days` ending at `end` starts. An end that closes a local day (a bare
+    end_date) gets whole local days, from a midnight: N*24 hours back would start a tick before one,
+    or an hour off it across a DST change. Any other end: N*24 hours back, as last_N_days reads."""
+    local_end = end.astimezone(zone)
+    if local_end.time() in _DAY_ENDS:
+        return midnight(local_end.date() - timedelta(days=days - 1), zone)
+    return end - timedelta(days=days)
+
+
+def start_before(name: str, end: datetime, zone: tzinfo) -> datetime:
+    """Where the period `name` starts when it ends at `end` (a default span before an end_date)."""
+    if name in _ROLLING_DAYS:
+        return days_before(end, _ROLLING_DAYS[name], zone)
+    return period_window(name, end, zone).start
+
+
 def previous_window(window: DateWindow) -> DateWindow:
     """The previous period of the SAME kind: the whole calendar month before for this_month or
     last_month (not a window of equal length), the week before for a week, the day before for
@@ -137,7 +154,8 @@ def previous_window(window: DateWindow) -> DateWindow:
     if window.period in _UNIT:
         return unit_window(_UNIT[window.period], window.start - SECOND, zone, window.period)
     local_start, local_end = window.start.astimezone(zone), window.end.astimezone(zone)
-    if local_start.time() == time.min and local_end.time() in _DAY_ENDS:
+    # A day's first instant, not 00:00: where DST skips midnight (America/Santiago) a day starts at 01:00.
+    if window.start == midnight(local_start.date(), zone) and local_end.time() in _DAY_ENDS:
         days = (local_end.date() - local_start.date()).days + 1
         start = midnight(local_start.date() - timedelta(days=days), zone)
         return DateWindow(start, window.start - TICK, window.period, zone)

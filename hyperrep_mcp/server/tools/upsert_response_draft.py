@@ -20,7 +20,7 @@ from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.text import clip
 from hyperrep_mcp.render.views import OrgRef
-from hyperrep_mcp.render.writes import ResponseDraftWriteOut, saved_phrase
+from hyperrep_mcp.render.writes import ResponseDraftWriteOut, recipient, saved_phrase
 from hyperrep_mcp.server import reconcile, validation
 from hyperrep_mcp.server.concurrency import gather
 from hyperrep_mcp.server.confirm import Confirmation, ConfirmSend, require_elicitation
@@ -117,12 +117,12 @@ async def upsert_response_draft(
         {"body_text": body_text, "body_html": body_html, "cc_emails": cc_emails, "bcc_emails": bcc_emails}
     )
     org = await state.org_id(organization_id)
-    # fetch: the pending draft and the conversation (its modality says where the reply goes), then
+    # fetch: the pending draft and the conversation's channel (where the reply goes), then
     # whether this reply was already sent, then write
-    existing, organization, conversation = await gather(
+    existing, organization, modality = await gather(
         lambda: pending_draft(state, org, conversation_id),
         lambda: org_ref(state, org),
-        lambda: state.api.get_conversation(org, conversation_id),
+        lambda: reply_channel(state, org, conversation_id),
     )
     decision = decide_send(state, autosend_draft, send_confirmation, payload["body_html"])
     if decision.refusal is not None:
@@ -194,7 +194,6 @@ async def upsert_response_draft(
             "text (someone saved over it); the draft shown is what it holds now. Tell the person before drafting again."
         )
     # show
-    modality = conversation.extra_fields().get("modality")
     out = written_out(
         state, organization, conversation_id, modality, payload, receipt, saved, existing, notes
     )
@@ -214,6 +213,19 @@ async def pending_draft(state: AppState, org: str, conversation_id: str) -> Resp
     """The conversation's pending reply draft (the newest, should there be several)."""
     page = await state.api.list_response_drafts(org, conversation_id, limit=10)
     return max(page.data, key=lambda d: d.created_at or EPOCH) if page.data else None
+
+
+async def reply_channel(state: AppState, org: str, conversation_id: str) -> str | None:
+    """The conversation's channel ("email" / "text"), for naming the address a reply goes to. The
+    conversation detail route is implied, not documented, and a documented conversation carries no
+    modality, so its messages say it where the detail does not. A failed lookup costs the summary its
+    channel, not the write (None: unknown)."""
+    conversation = await quiet(state.api.get_conversation(org, conversation_id))
+    modality = conversation.extra_fields().get("modality") if conversation else None
+    if modality:
+        return modality
+    page = await quiet(state.api.list_messages(org, conversation_id, limit=1))
+    return page.data[0].modality if page and page.data else None
 
 
 async def sent_after_loss(
@@ -316,7 +328,10 @@ def written_out(
         if existing is not None and not same_reply(existing, payload)
         else None
     )
-    to = addressee(modality, view.recipient_name, view.recipient_email, view.recipient_phone_number)
+    names = (view.recipient_name, view.recipient_email, view.recipient_phone_number)
+    to = addressee(modality, *names) if modality else recipient(*names)  # channel unknown: any address
+    if not any(names):  # the draft was not read back; a reply goes to the conversation's customer regardless
+        to = "the customer in this conversation"
     return ResponseDraftWriteOut(
         organization=organization,
         outcome="queued" if queued else "saved",
