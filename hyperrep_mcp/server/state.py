@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 def _load(modules: tuple[str, ...]) -> None:
     for name in modules:
         importlib.import_module(name)
-    strip_invisible("")
 
 
 def system_clock() -> datetime:
@@ -110,13 +109,15 @@ class AppState:
         the HTTP stack, the connection to the API (TLS included), the organization list (in
         --demo: the in-process sandbox), the invisible-character table and the write tools'
         validation libraries. A failure is left for the first call to report."""
-        modules = WARM_UP_MODULES + (WRITE_PATH_MODULES if self.tool_names & WRITE_TOOLS else ())
         self.api.prepare()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._warm_organizations)  # first: it waits on the network
-            # Off the loop, which keeps answering the client meanwhile. The invisible-character
-            # table is built from the Unicode database on first use (a scan of every code point).
-            tasks.start_soon(anyio.to_thread.run_sync, _load, modules)
+            # Built from the Unicode database on first use (a scan of every code point): off the loop.
+            tasks.start_soon(anyio.to_thread.run_sync, strip_invisible, "")
+        # Then, also off the loop, which keeps answering the client meanwhile (the request for the
+        # organizations has already loaded what it uses).
+        modules = WARM_UP_MODULES + (WRITE_PATH_MODULES if self.tool_names & WRITE_TOOLS else ())
+        await anyio.to_thread.run_sync(_load, modules)
 
     async def _warm_organizations(self) -> None:
         try:
