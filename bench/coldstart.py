@@ -66,7 +66,13 @@ def spawn_to_initialize(cmd: list[str], env: dict[str, str]) -> float:
 
 
 def commands(sandbox_url: str) -> dict[str, tuple[list[str], dict[str, str]]]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("HYPERREP_")}
+    # Without PYTHONDONTWRITEBYTECODE: round 0 writes the .pyc files, as the first start of an
+    # installed server does; inherited, every run would compile whatever lacked a current .pyc.
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("HYPERREP_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     base["PYTHONPATH"] = str(ROOT)
     ours_env = {**base, "HYPERREP_API_KEY": API_KEY, "HYPERREP_BASE_URL": sandbox_url}
     return {

@@ -31,21 +31,17 @@ from typing import Any
 import httpx2
 from mcp.server import MCPServer
 from pydantic import ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp
 
-from hyperrep_mcp.config import ConfigError, Settings, load_settings
+from hyperrep_mcp.config import ConfigError, FromEnvironment, Settings, load_settings
 from hyperrep_mcp.logs import setup_logging
 from hyperrep_mcp.server.app import build_server, tool_plan
-from hyperrep_mcp.server.http import build_http_app, run_uvicorn, take_over_stream_draining
 
 WORKER_FACTORY = f"{__name__}:http_app_from_env"
 
 
-class ServeOptions(BaseSettings):
+class ServeOptions(FromEnvironment):
     """How the HTTP transport is served (the flags of `serve --transport http`), as public environment."""
-
-    model_config = SettingsConfigDict(env_prefix="HYPERREP_", extra="ignore")
 
     mcp_host: str = "127.0.0.1"
     mcp_stateless: bool = False
@@ -135,6 +131,8 @@ def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
 
 def make_http_app(settings: Settings, options: ServeOptions) -> ASGIApp:
     """The HTTP app; extra Host names are the setting HYPERREP_MCP_ALLOWED_HOSTS (flags merged in)."""
+    from hyperrep_mcp.server.http import build_http_app  # HTTP only: a stdio server does without
+
     server = make_server(settings, demo=options.demo)
     return build_http_app(
         server,
@@ -153,6 +151,8 @@ def http_app_from_env() -> ASGIApp:
     except ValidationError as exc:
         raise ConfigError(f"serving options: {exc.errors()[0]['msg']}") from None
     setup_logging(settings)
+    from hyperrep_mcp.server.http import take_over_stream_draining
+
     take_over_stream_draining()
     return make_http_app(settings, options)
 
@@ -160,6 +160,8 @@ def http_app_from_env() -> ASGIApp:
 def serve_http(settings: Settings, options: ServeOptions, *, port: int, workers: int = 1) -> None:
     """Serve until SIGTERM/SIGINT: one app in this process, or `workers` processes that each build
     theirs with `http_app_from_env` from the environment set here."""
+    from hyperrep_mcp.server.http import run_uvicorn
+
     if workers == 1:
         run_uvicorn(
             make_http_app(settings, options),

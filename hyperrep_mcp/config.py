@@ -7,14 +7,22 @@ prints it and exits 2. Secrets are `SecretStr`, so no repr, log line or error ev
 from __future__ import annotations
 
 import ipaddress
+import os
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 DEFAULT_BASE_URL = "https://api.hyperrep.ai"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -92,10 +100,32 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class Settings(BaseSettings):
-    """Every setting of SPEC section 1. Environment variable = HYPERREP_ + field name, upper-cased."""
+class FromEnvironment(BaseModel):
+    """A model whose fields not given are read from the environment: HYPERREP_ + the field's name
+    (any case). Values are strings that the fields' own types parse.
 
-    model_config = SettingsConfigDict(env_prefix="HYPERREP_", extra="ignore", validate_default=True)
+    What pydantic-settings did for us, without loading it (and its dotenv, TOML and cloud sources)
+    on the path to the answer to `initialize`.
+    """
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        environ = {name.upper(): value for name, value in os.environ.items()}
+        given = {
+            field: environ[f"HYPERREP_{field.upper()}"]
+            for field in cls.model_fields
+            if f"HYPERREP_{field.upper()}" in environ
+        }
+        return {**given, **data}
+
+
+class Settings(FromEnvironment):
+    """Every setting of SPEC section 1. Environment variable = HYPERREP_ + field name, upper-cased."""
 
     api_key: SecretStr | None = None
     base_url: str = DEFAULT_BASE_URL
@@ -104,7 +134,7 @@ class Settings(BaseSettings):
     timeout: float = Field(default=30.0, gt=0, le=300)
     max_retries: int = Field(default=3, ge=0, le=10)
     max_output_chars: int = Field(default=24000, ge=2000, le=1_000_000)
-    exclude_tools: Annotated[frozenset[str], NoDecode] = frozenset()
+    exclude_tools: frozenset[str] = frozenset()
     mcp_token: SecretStr | None = None
     mcp_state_key: SecretStr | None = None
     # Tool calls per minute per client address on the HTTP transport; unset: 600 on a public bind,

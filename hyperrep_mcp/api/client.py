@@ -30,7 +30,6 @@ from urllib.parse import quote
 
 import anyio
 import httpx2
-import stamina
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
@@ -267,6 +266,8 @@ class HyperRepClient:
                 return exc.retryable
             # A create is retried only when it certainly never reached the API.
             return isinstance(exc, e.UnreachableError)
+
+        import stamina  # loaded by the server's warm-up, not on the way to `initialize`
 
         attempts = 0
         try:

@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 import anyio
 import httpx2
@@ -25,7 +25,7 @@ from hyperrep_mcp.server.confirm import remember_confirmation
 from hyperrep_mcp.server.prompts import register_prompts
 from hyperrep_mcp.server.registry import TOOL_DEADLINE_S, ToolSpec, by_name, tailored
 from hyperrep_mcp.server.resources import register_resources
-from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable, strict_input_schema
+from hyperrep_mcp.server.schema import output_schemas, refuse_required_nullable, strict_input_schema
 from hyperrep_mcp.server.state import AppState, system_clock
 from hyperrep_mcp.server.tooling import HyperRepTool
 from hyperrep_mcp.server.tools import ALL_TOOLS
@@ -82,6 +82,7 @@ def build_server(
     when a call names none (the demo's main organization); `clock` is what "now" is for the tools
     (a sandbox pinned in time gets a server pinned to the same instant)."""
     plan = tool_plan(settings, tools)
+    models = tuple(dict.fromkeys(m for spec, _ in plan if (m := output_model(spec)) is not None))
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[AppState]:
@@ -123,7 +124,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level,
         request_state_security=security,
-        tools=[built_tool(spec, frozenset(hidden), settings.write_policy) for spec, hidden in plan],
+        tools=[built_tool(spec, frozenset(hidden), settings.write_policy, models) for spec, hidden in plan],
     )
     _install_before_state_boundary(server, expired_confirmation_as_tool_error)
     _install_before_state_boundary(server, remember_confirmation)  # sees the sealed token: single use
@@ -189,29 +190,50 @@ def _install_before_state_boundary(server: MCPServer, middleware: Any) -> None:
 
 
 @functools.cache
-def built_tool(spec: ToolSpec, hidden: frozenset[str], policy: WritePolicy) -> HyperRepTool:
+def output_model(spec: ToolSpec) -> Any | None:
+    """The view a tool's structured content is a dump of: `View` in its `Annotated[CallToolResult, View]`."""
+    returns = get_type_hints(spec.handler, include_extras=True).get("return")
+    if get_origin(returns) is Annotated and get_args(returns)[0] is CallToolResult:
+        return get_args(returns)[1]
+    return None
+
+
+@functools.cache
+def _output_schemas(models: tuple[Any, ...]) -> dict[Any, dict[str, Any]]:
+    return output_schemas(models)
+
+
+@functools.cache
+def built_tool(
+    spec: ToolSpec, hidden: frozenset[str], policy: WritePolicy, models: tuple[Any, ...] = ()
+) -> HyperRepTool:
     """A tool's SDK object, built once per process and configuration.
 
     Building derives the input and output JSON schemas (pydantic), most of the work of
-    assembling a server. The object holds no per-server state (handlers reach state through their Context), so
-    servers with the same configuration share it: fast start-up, and fast tests.
+    assembling a server; the output schemas of `models` (every view of the server's tools) are
+    generated together. The object holds no per-server state (handlers reach state through their
+    Context), so servers with the same configuration share it: fast start-up, and fast tests.
     """
     name = spec.name
+    model = output_model(spec)
+    # With a view, its schema is the shared one and the SDK derives none; else the SDK decides.
     tool = HyperRepTool.from_function(
         tailored(spec, set(hidden)),
         name=spec.name,
         title=spec.title,
         description=inspect.cleandoc(spec.handler.__doc__ or spec.title),
         annotations=spec.annotations(policy),
+        structured_output=False if model is not None else None,
     )
     tool = tool.model_copy(update={"parameters": strict_input_schema(name, tool.parameters)})
     tool.ignored = hidden
     meta = tool.fn_metadata
-    if meta.output_schema is not None:
-        refuse_required_nullable(name, meta.output_schema)
-        meta.output_schema = fast_output_schema(meta.output_schema)
+    if model is not None:
         # Every handler returns a CallToolResult whose structured content is the dump of the very
-        # model the schema describes; the SDK would validate that dict against the model again on
-        # every call, at a cost that grows with the records. Clients still validate it against the schema.
-        meta.output_model = None
+        # model the schema describes: published without the model, the schema is not checked again
+        # on every call, at a cost that grows with the records. Clients still validate against it.
+        meta.output_schema = _output_schemas(models or (model,))[model]
+        refuse_required_nullable(name, meta.output_schema)
+    elif meta.output_schema is not None:
+        raise TypeError(f"{name}: a tool returns Annotated[CallToolResult, View], not a bare result")
     return tool

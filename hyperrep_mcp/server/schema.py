@@ -25,7 +25,11 @@ aside.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from mcp.server.mcpserver.utilities.func_metadata import StrictJsonSchema
+from pydantic import TypeAdapter
 
 __all__ = ["fast_output_schema", "refuse_required_nullable", "strict_input_schema"]
 
@@ -93,14 +97,15 @@ def strict_input_schema(tool: str, schema: dict[str, Any]) -> dict[str, Any]:
     return walk(schema, "arguments")
 
 
-def fast_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def fast_output_schema(schema: dict[str, Any], recursive: frozenset[str] | None = None) -> dict[str, Any]:
     """`schema` with local `$ref`s inlined and the null branch of every optional property dropped.
 
     A recursive model (a `$ref` that reaches itself) keeps its references and `$defs`: inlining it
     would never end.
     """
     defs: dict[str, Any] = schema.get("$defs", {})
-    recursive = {name for name in defs if _reaches(defs, name, name, set())}
+    if recursive is None:  # the definitions that reach themselves (given when `defs` are shared)
+        recursive = recursive_definitions(defs)
 
     def inline(node: Any) -> Any:
         if isinstance(node, list):
@@ -119,10 +124,36 @@ def fast_output_schema(schema: dict[str, Any]) -> dict[str, Any]:
         return node
 
     out = inline(schema)
-    kept = {name: inline(defs[name]) for name in recursive}
+    # The recursive definitions the result still refers to, and those they refer to in turn.
+    kept: dict[str, Any] = {}
+    pending = [_local(ref) for ref in _refs(out)]
+    while pending:
+        name = pending.pop()
+        if name in recursive and name not in kept:
+            kept[name] = inline(defs[name])
+            pending.extend(_local(ref) for ref in _refs(kept[name]))
     if kept:
         out["$defs"] = kept
     return out
+
+
+def output_schemas(models: Sequence[type[Any]]) -> dict[type[Any], dict[str, Any]]:
+    """Each model's output schema, as `fast_output_schema` gives it, generated in one pass: the
+    views the models share are described once rather than once per tool (generating them was
+    most of the cost of building the server). A type JSON cannot describe raises, as in the SDK."""
+    keyed, shared = TypeAdapter.json_schemas(
+        [(model, "validation", TypeAdapter(model)) for model in models], schema_generator=StrictJsonSchema
+    )
+    defs = shared.get("$defs", {})
+    recursive = recursive_definitions(defs)
+    schemas = {}
+    for model in models:
+        root = keyed[model, "validation"]
+        name = _local(root.get("$ref", ""))
+        if name in defs:  # a model is a `$ref` into the shared definitions: its own becomes the root
+            root = {**defs[name], **{k: v for k, v in root.items() if k != "$ref"}}
+        schemas[model] = fast_output_schema({**root, "$defs": defs}, recursive)
+    return schemas
 
 
 def refuse_required_nullable(tool: str, schema: Any) -> None:
@@ -140,6 +171,10 @@ def refuse_required_nullable(tool: str, schema: Any) -> None:
             raise TypeError(f"{tool}: output field {name!r} is required but may be None; give it a default")
     for value in schema.values():
         refuse_required_nullable(tool, value)
+
+
+def recursive_definitions(defs: dict[str, Any]) -> frozenset[str]:
+    return frozenset(name for name in defs if _reaches(defs, name, name, set()))
 
 
 def _local(ref: str) -> str | None:

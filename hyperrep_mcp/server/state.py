@@ -35,13 +35,23 @@ from hyperrep_mcp.server.results import ToolInputError
 # one round); the API client's pool of 64 connections bounds the total.
 FANOUT = 32
 COMPANY_PAGES = 5
-# Loaded inside the write tools' validation (to keep `initialize` quick): the warm-up loads them.
+# Modules the answer to `initialize` does not need: the code using them imports them where it uses
+# them, and the warm-up loads them in the background, so that neither start-up nor the first call
+# pays for them (SPEC section 9; tests/server/test_warm_up.py watches both over stdio).
+WARM_UP_MODULES = ("stamina",)
+# The write tools' validation libraries: loaded by the warm-up when a write tool is registered.
 WRITE_PATH_MODULES = ("email_validator", "phonenumbers")
+WRITE_TOOLS = frozenset({"create_contact", "create_message_draft", "upsert_response_draft"})
 
 if TYPE_CHECKING:
     from hyperrep_mcp.server.registry import ToolSpec
 
 log = logging.getLogger(__name__)
+
+
+def _load(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        importlib.import_module(name)
 
 
 def system_clock() -> datetime:
@@ -95,18 +105,19 @@ class AppState:
         self.background.start_soon(self.warm_up)
 
     async def warm_up(self) -> None:
-        """Pay now what the first tool call would otherwise pay: the HTTP stack, the connection to
-        the API (TLS included), the organization list (in --demo: the in-process sandbox), the
-        invisible-character table and the write tools' validation libraries. A failure is left
-        for the first call to report."""
+        """Pay now what the first tool call would otherwise pay: the modules start-up left out,
+        the HTTP stack, the connection to the API (TLS included), the organization list (in
+        --demo: the in-process sandbox), the invisible-character table and the write tools'
+        validation libraries. A failure is left for the first call to report."""
         self.api.prepare()
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._warm_organizations)  # first: it waits on the network
             # Built from the Unicode database on first use (a scan of every code point): off the loop.
             tasks.start_soon(anyio.to_thread.run_sync, strip_invisible, "")
-        if self.tool_names & {"create_contact", "create_message_draft", "upsert_response_draft"}:
-            for name in WRITE_PATH_MODULES:
-                await anyio.to_thread.run_sync(importlib.import_module, name)
+        # Then, also off the loop, which keeps answering the client meanwhile (the request for the
+        # organizations has already loaded what it uses).
+        modules = WARM_UP_MODULES + (WRITE_PATH_MODULES if self.tool_names & WRITE_TOOLS else ())
+        await anyio.to_thread.run_sync(_load, modules)
 
     async def _warm_organizations(self) -> None:
         try:

@@ -17,11 +17,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from mcp import Client
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from hyperrep_mcp.config import WRITE_MODES, load_settings
 from hyperrep_mcp.server.app import build_server
-from hyperrep_mcp.server.schema import fast_output_schema, refuse_required_nullable, strict_input_schema
+from hyperrep_mcp.server.schema import (
+    fast_output_schema,
+    output_schemas,
+    refuse_required_nullable,
+    strict_input_schema,
+)
 from tests.support import RunningSandbox, connect, text_of
 
 
@@ -320,3 +325,33 @@ async def test_custom_fields_as_a_list_reach_the_api_as_its_map(sandbox: Running
     assert request.json["custom_fields"] == {"notes": "Prefers SMS", "floors": "2"}
     made = sandbox.sandbox.data.org(sandbox.org).contacts[r.structured_content["contact"]["contact_id"]]
     assert dict(made.custom_fields) == {"notes": "Prefers SMS", "floors": "2"}
+
+
+class _Shared(BaseModel):
+    name: str
+    note: str | None = None
+
+
+class _Node(BaseModel):
+    label: str
+    children: list[_Node] = []
+
+
+class _Plain(BaseModel):
+    shared: _Shared
+    others: list[_Shared] = []
+
+
+class _Tree(BaseModel):
+    shared: _Shared | None = None
+    root: _Node
+
+
+def test_output_schemas_generated_together_equal_each_generated_alone():
+    """One pass over every view (start-up) gives each tool the schema it would get on its own: the
+    shared definitions are inlined, and only a recursive one it uses stays in its `$defs`."""
+    together = output_schemas([_Plain, _Tree])
+    for model in (_Plain, _Tree):
+        assert together[model] == fast_output_schema(TypeAdapter(model).json_schema())
+    assert "$defs" not in together[_Plain]
+    assert set(together[_Tree]["$defs"]) == {"_Node"}

@@ -8,6 +8,7 @@ import gc
 import json
 import subprocess
 import sys
+import threading
 import time
 import weakref
 
@@ -15,6 +16,7 @@ import anyio
 import pytest
 
 from hyperrep_mcp.api.models import Company, Message, Page
+from hyperrep_mcp.server.state import WARM_UP_MODULES, WRITE_PATH_MODULES
 from tests.e2e.helpers import child_env
 from tests.support import SANDBOX_KEY, RunningSandbox, connect
 
@@ -93,6 +95,107 @@ def test_over_stdio_nothing_reaches_the_api_before_initialized(sandbox: RunningS
         while org_list_requests(sandbox) == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
         assert org_list_requests(sandbox) == 1
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+def _imported(lines: list[str]) -> list[str]:
+    """Module names from `python -X importtime` lines (one per module, when it is first imported)."""
+    return [line.rsplit("|", 1)[1].strip() for line in lines if line.startswith("import time:")]
+
+
+def _loaded(modules: set[str], lines: list[str]) -> set[str]:
+    """Which of `modules` the lines show loaded. A package is seen by its submodules too:
+    `importlib.import_module` itself writes no importtime line, the imports it runs do."""
+    names = _imported(lines)
+    return {m for m in modules if any(n == m or n.startswith(f"{m}.") for n in names)}
+
+
+def test_over_stdio_what_start_up_leaves_out_the_warm_up_loads_and_the_first_calls_import_nothing(
+    sandbox: RunningSandbox,
+):
+    """SPEC section 9, watched through `-X importtime` on a real stdio server: the modules left out
+    of start-up are not loaded before the answer to `initialize`; the warm-up loads them once the
+    client has initialized; then the first calls of the tools a person starts with import nothing
+    at all, so no cost moved out of start-up can land in a first call unnoticed."""
+    fixtures = sandbox.sandbox.data.fixtures
+    env = child_env(
+        HYPERREP_API_KEY=SANDBOX_KEY, HYPERREP_BASE_URL=sandbox.url, HYPERREP_ORGANIZATION_ID=sandbox.org
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-X", "importtime", "-m", "hyperrep_mcp"],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stderr: list[str] = []
+    reader = threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+
+    def send(message: dict) -> None:
+        proc.stdin.write(json.dumps({"jsonrpc": "2.0", **message}) + "\n")  # type: ignore[union-attr]
+        proc.stdin.flush()  # type: ignore[union-attr]
+
+    def answer(request_id: int) -> dict:
+        while True:
+            message = json.loads(proc.stdout.readline())  # type: ignore[union-attr]
+            if message.get("id") == request_id:
+                return message
+
+    def settled() -> int:
+        """How many stderr lines there are once the server has written nothing for a moment."""
+        seen = -1
+        while seen != len(stderr):
+            seen = len(stderr)
+            time.sleep(0.3)
+        return seen
+
+    deferred = set(WARM_UP_MODULES + WRITE_PATH_MODULES)
+    calls = {
+        "list_conversations": {"limit": 25},
+        "get_conversation_thread": {"conversation_id": fixtures.diana_email_conversation_id, "limit": 50},
+        "get_contact": {"contact_id": fixtures.diana_contact_id},
+        "get_response_rate": {"compare_to_previous": True},
+    }
+    try:
+        send(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "test", "version": "0"},
+                },
+            }
+        )
+        assert "result" in answer(1)
+        at_start = stderr[: settled()]
+        assert "hyperrep_mcp.server.app" in _imported(at_start), "no -X importtime lines: nothing proven"
+        assert _loaded(deferred, at_start) == set(), "start-up loaded what it leaves to the warm-up"
+
+        send({"method": "notifications/initialized"})
+        deadline = time.monotonic() + 20
+        while _loaded(deferred, stderr) != deferred and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _loaded(deferred, stderr) == deferred, "the warm-up did not load what start-up left out"
+        while org_list_requests(sandbox) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before_calls = settled()
+
+        for request_id, (tool, arguments) in enumerate(calls.items(), start=10):
+            send({"id": request_id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+            result = answer(request_id)["result"]
+            assert not result.get("isError"), (tool, result)
+        assert _imported(stderr[before_calls : settled()]) == []
     finally:
         proc.stdin.close()
         try:
