@@ -98,7 +98,8 @@ def strict_input_schema(tool: str, schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def fast_output_schema(schema: dict[str, Any], recursive: frozenset[str] | None = None) -> dict[str, Any]:
-    """`schema` with local `$ref`s inlined and the null branch of every optional property dropped.
+    """`schema` with local `$ref`s inlined, titles left out and the null branch of every optional
+    property dropped.
 
     A recursive model (a `$ref` that reaches itself) keeps its references and `$defs`: inlining it
     would never end.
@@ -116,7 +117,13 @@ def fast_output_schema(schema: dict[str, Any], recursive: frozenset[str] | None 
         if isinstance(ref, str) and (name := _local(ref)) in defs and name not in recursive:
             siblings = {k: inline(v) for k, v in node.items() if k != "$ref"}
             return {**inline(defs[name]), **siblings}
-        node = {k: inline(v) for k, v in node.items() if k != "$defs"}
+        # A `title` keyword (a string; a property named "title" holds a schema) only repeats the
+        # name beside it, and every client checks the whole schema once per tool and session.
+        node = {
+            k: inline(v)
+            for k, v in node.items()
+            if k != "$defs" and not (k == "title" and isinstance(v, str))
+        }
         props = node.get("properties")
         if isinstance(props, dict):
             required = set(node.get("required", ()))

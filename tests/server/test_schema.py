@@ -117,13 +117,24 @@ def test_optional_fields_lose_their_null_branch_and_models_are_inlined():
     item = FAST["properties"]["items"]["items"]
     assert "$ref" not in json.dumps(item)
     props = item["properties"]
-    assert props["count"] == {"type": "integer", "minimum": 0, "description": "how many", "title": "Count"}
+    assert props["count"] == {"type": "integer", "minimum": 0, "description": "how many"}  # no title
     assert props["kind"]["enum"] == ["email", "sms"] and "anyOf" not in props["kind"]
     assert props["label"]["anyOf"] == [{"type": "string"}, {"type": "null"}]  # required: null stays
     assert props["tags"]["items"]["anyOf"] == [{"type": "string"}, {"type": "null"}]  # list items untouched
     assert FAST["properties"]["first"]["type"] == "object"
     assert valid(ORIGINAL, VALID) and valid(FAST, VALID)
     assert valid(ORIGINAL, {**VALID, "note": None}) and not valid(FAST, {**VALID, "note": None})
+
+
+def test_titles_go_but_a_property_named_title_stays():
+    class Listing(BaseModel):
+        title: str
+        subtitle: str | None = Field(default=None, title="Sub", description="kept")
+
+    fast = fast_output_schema(TypeAdapter(Listing).json_schema())
+    assert "Listing" not in json.dumps(fast) and '"Sub"' not in json.dumps(fast)
+    assert fast["properties"]["title"] == {"type": "string"} and fast["required"] == ["title"]
+    assert fast["properties"]["subtitle"] == {"type": "string", "description": "kept"}
 
 
 @settings(max_examples=300, deadline=None)
