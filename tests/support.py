@@ -26,6 +26,9 @@ from hyperrep_mcp.sandbox import Sandbox, SandboxConfig, create_app
 from hyperrep_mcp.server.app import build_server
 
 SANDBOX_KEY = "sandbox-key"
+# How long a test's own HTTP client waits for an answer: the MCP SDK's default, not httpx's 5 s, which a
+# first tool call can outlast on a loaded machine (parallel test workers, other jobs).
+HTTP_TIMEOUT_S = 30.0
 
 
 class UvicornThread:

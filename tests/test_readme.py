@@ -197,10 +197,10 @@ def _generalized(line: str) -> str:
 def _skeleton(line: str) -> str:
     """A list item's shape: its fields and their wording, whatever the names and quoted texts in them."""
     line = re.sub(r'"[^"]*"', '"…"', _generalized(line))
-    # Which folder a generated conversation sits in, and how long its customer has waited (minutes,
-    # hours or days), move with the clock too.
+    # Which folder a generated conversation sits in, and how long its customer has waited ('8 min',
+    # '5 h 12 min', '3 d 4 h': records.waited), move with the clock too.
     line = re.sub(r"· (?:inbox|primary) ·", "· folder ·", line)
-    line = re.sub(r"waiting 0(?: [dhmin]+(?: 0)?)+", "waiting 0", line)
+    line = re.sub(r"waiting (?:0 d 0 h|0 h 0 min|0 min)\b", "waiting …", line)
     line = re.sub(r"[^\W\d_]+", lambda word: "A" if word[0][0].isupper() else word[0], line)
     return re.sub(r"A(?:[ &'.\-]+A)+", "A", line)  # a name of any length
 
@@ -219,6 +219,18 @@ def example_matches(shown: str, fresh: str, output: str) -> bool:
         elif _generalized(was) != _generalized(now):
             return False
     return True
+
+
+def test_an_example_item_matches_one_that_waited_longer_or_sits_elsewhere_but_not_a_reworded_one() -> None:
+    shown = '- Sharon Harris · text · inbox · unread · awaiting our reply, waiting 6 min · "Leaking again"'
+    later = '- Raymond Cook · text · inbox · unread · awaiting our reply, waiting 1 h 39 min · "ok"'
+    days = '- Jessica Sanchez · text · inbox · unread · awaiting our reply, waiting 1 d 4 h · "Friday?"'
+    for output in (later, days):
+        assert example_matches(shown, later, output)
+    reworded = later.replace("awaiting our reply", "awaiting a reply")
+    assert not example_matches(shown, reworded, reworded)
+    assert example_matches(shown, later, later.replace("inbox", "primary"))  # folders move too
+    assert not example_matches(shown, later, later.replace("text", "email"))
 
 
 def test_the_examples_are_real_output_of_the_demo(capsys: pytest.CaptureFixture[str]) -> None:

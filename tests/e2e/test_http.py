@@ -19,7 +19,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from hyperrep_mcp.server.http import MAX_BODY_BYTES
 from tests.e2e.helpers import big_org_name, child_env, http_server, reference
-from tests.support import SANDBOX_KEY, RunningSandbox, text_of
+from tests.support import HTTP_TIMEOUT_S, SANDBOX_KEY, RunningSandbox, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -55,7 +55,9 @@ async def test_demo_server_in_both_eras_with_its_guards() -> None:
                 assert client.protocol_version == version
                 await assert_inbox_answers(client)
 
-        async with httpx2.AsyncClient(base_url=child.url, headers=MCP_HEADERS) as http:
+        async with httpx2.AsyncClient(
+            base_url=child.url, headers=MCP_HEADERS, timeout=HTTP_TIMEOUT_S
+        ) as http:
             health = await http.get("/healthz")
             assert health.status_code == 200 and health.json()["status"] == "ok"
             r = await http.post("/mcp", json=INITIALIZE, headers={"Origin": "https://evil.example"})
@@ -77,7 +79,9 @@ async def test_stateless_server_serves_both_eras_without_sessions() -> None:
         for mode in ("auto", "legacy"):
             async with Client(f"{child.url}/mcp", mode=mode) as client:
                 await assert_inbox_answers(client)
-        async with httpx2.AsyncClient(base_url=child.url, headers=MCP_HEADERS) as http:
+        async with httpx2.AsyncClient(
+            base_url=child.url, headers=MCP_HEADERS, timeout=HTTP_TIMEOUT_S
+        ) as http:
             r = await http.post("/mcp", json=INITIALIZE)
         assert r.status_code == 200 and "mcp-session-id" not in r.headers
 
@@ -88,7 +92,9 @@ async def test_public_bind_needs_the_token_and_still_checks_host_and_origin() ->
     args = ("--host", "0.0.0.0", "--allowed-host", "mcp.example.test", "--demo")
     with http_server(*args, env=env) as child:
         auth = {"Authorization": f"Bearer {TOKEN}"}
-        async with httpx2.AsyncClient(base_url=child.url, headers=MCP_HEADERS) as http:
+        async with httpx2.AsyncClient(
+            base_url=child.url, headers=MCP_HEADERS, timeout=HTTP_TIMEOUT_S
+        ) as http:
             assert (await http.get("/healthz")).status_code == 200  # load balancers probe without a token
             r = await http.post("/mcp", json=INITIALIZE)
             assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
@@ -110,7 +116,7 @@ async def test_public_bind_needs_the_token_and_still_checks_host_and_origin() ->
             )
             assert r.status_code == 200  # the name given with --allowed-host
 
-        async with httpx2.AsyncClient(headers=auth) as http:
+        async with httpx2.AsyncClient(headers=auth, timeout=HTTP_TIMEOUT_S) as http:
             transport = streamable_http_client(f"{child.url}/mcp", http_client=http)
             async with Client(transport, mode="auto") as client:
                 await assert_inbox_answers(client)

@@ -21,7 +21,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.types import ElicitResult
 
 from tests.e2e.helpers import Child, child_env, http_server
-from tests.support import SANDBOX_KEY, RunningSandbox, text_of
+from tests.support import HTTP_TIMEOUT_S, SANDBOX_KEY, RunningSandbox, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -80,7 +80,7 @@ DRAFT = {
 
 async def call_across(children: list[Child]) -> tuple[Any, SplitRoundTrips]:
     transport = SplitRoundTrips(children)
-    async with httpx2.AsyncClient(transport=transport) as http:
+    async with httpx2.AsyncClient(transport=transport, timeout=HTTP_TIMEOUT_S) as http:
         url = f"{children[0].url}/mcp"
         async with Client(
             streamable_http_client(url, http_client=http), elicitation_callback=confirm_send
@@ -137,7 +137,7 @@ class RecordingRoundTrips(SplitRoundTrips):
 async def replay(child: Child, headers: dict[str, str], content: bytes) -> str:
     """POST the recorded final round to `child` again, as raw protocol bytes."""
     keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
-    async with httpx2.AsyncClient() as http:
+    async with httpx2.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
         response = await http.post(f"{child.url}/mcp", headers=keep, content=content)
     assert response.status_code == 200, response.text
     return response.text
@@ -146,7 +146,7 @@ async def replay(child: Child, headers: dict[str, str], content: bytes) -> str:
 async def confirm_once(children: list[Child], draft: dict[str, Any]) -> RecordingRoundTrips:
     transport = RecordingRoundTrips(children)
     async with (
-        httpx2.AsyncClient(transport=transport) as http,
+        httpx2.AsyncClient(transport=transport, timeout=HTTP_TIMEOUT_S) as http,
         Client(
             streamable_http_client(f"{children[0].url}/mcp", http_client=http),
             elicitation_callback=confirm_send,

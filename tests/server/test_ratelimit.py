@@ -21,7 +21,7 @@ from hyperrep_mcp.server.app import build_server
 from hyperrep_mcp.server.bodyguard import MAX_JSON_DEPTH, BodyGuard
 from hyperrep_mcp.server.http import build_http_app
 from hyperrep_mcp.server.ratelimit import ToolCallRateLimit
-from tests.support import SANDBOX_KEY, RunningSandbox, UvicornThread, text_of
+from tests.support import HTTP_TIMEOUT_S, SANDBOX_KEY, RunningSandbox, UvicornThread, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -92,7 +92,7 @@ async def test_a_real_client_sees_a_clear_error(sandbox: RunningSandbox):
     settings = load_settings(api_key=SANDBOX_KEY, base_url=sandbox.url, mcp_rate_limit=6)
     app = build_http_app(build_server(settings, default_organization_id=sandbox.org), settings)
     with UvicornThread(app) as server:
-        async with httpx2.AsyncClient() as http:
+        async with httpx2.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
             transport = streamable_http_client(f"{server.url}/mcp", http_client=http)
             async with Client(transport) as client:
                 first = await client.call_tool("list_organizations", {})

@@ -28,7 +28,7 @@ from hyperrep_mcp.sandbox.records import ResponseDraft
 from hyperrep_mcp.server.app import EXPIRED_CONFIRMATION, build_server
 from hyperrep_mcp.server.http import build_http_app
 from tests.server.test_writes import EMAIL, Human, posted
-from tests.support import RunningSandbox, UvicornThread, connect, settings_for, text_of
+from tests.support import HTTP_TIMEOUT_S, RunningSandbox, UvicornThread, connect, settings_for, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -474,7 +474,7 @@ async def confirm_over_http(url: str, rounds: FinalRounds, tool: str, args: dict
         return ElicitResult(action="accept", content={"send": True})
 
     async with (
-        httpx2.AsyncClient(transport=rounds) as http,
+        httpx2.AsyncClient(transport=rounds, timeout=HTTP_TIMEOUT_S) as http,
         Client(streamable_http_client(url, http_client=http), elicitation_callback=yes) as client,
     ):
         return await client.call_tool(tool, args)
@@ -483,7 +483,7 @@ async def confirm_over_http(url: str, rounds: FinalRounds, tool: str, args: dict
 async def post_again(url: str, headers: dict[str, str], content: bytes) -> dict[str, Any]:
     """Send a recorded final round again, byte for byte, as an attacker or a retrying client would."""
     keep = {k: v for k, v in headers.items() if k.lower() not in ("host", "content-length")}
-    async with httpx2.AsyncClient() as http:
+    async with httpx2.AsyncClient(timeout=HTTP_TIMEOUT_S) as http:
         response = await http.post(url, headers=keep, content=content)
     assert response.status_code == 200, response.text
     lines = [line[5:] for line in response.text.splitlines() if line.startswith("data:")]

@@ -138,10 +138,34 @@ def installed() -> bool:
     return complete and all(_package_version(n) == v for n, v in _wanted_versions().items())
 
 
+@contextlib.contextmanager
+def _install_lock() -> Iterator[None]:
+    """One install into node_modules at a time: the suite's parallel workers (the client checks and the
+    bundle tests, each in its own process) may all find it missing on a fresh clone."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; there the suite's workers may race a first install
+        yield
+        return
+    fd = os.open(CLIENTS_DIR, os.O_RDONLY)  # the folder itself: no lock file to clean up or ignore
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def ensure_installed(timeout: float = INSTALL_TIMEOUT_S) -> float:
     """Install the clients into node_modules unless present; returns the seconds spent installing."""
     if installed():
         return 0.0
+    with _install_lock():
+        if installed():  # another process installed them while this one waited
+            return 0.0
+        return _npm_ci(timeout)
+
+
+def _npm_ci(timeout: float) -> float:
     npm = shutil.which("npm")
     if npm is None:
         raise SetupError("npm not found on PATH: install Node.js (with npm) to run the MCP client checks")
