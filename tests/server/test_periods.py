@@ -231,17 +231,15 @@ def test_windows_cover_the_past_only_whichever_tool_asks(pinned_clock) -> None:
         resolve_window(None, "2026-12-01", None, default=None, reach_start=NOW - timedelta(days=90))
 
 
-def test_an_end_date_after_today_gets_the_default_span_up_to_now(pinned_clock) -> None:
+def test_an_end_date_after_now_gets_the_default_span_up_to_now(pinned_clock) -> None:
     """A future end_date is cut to now and the default span (inbox_overview's 7 days) runs back from
-    today, as for end_date=today: not from the future day, which left the 30-day fallback of an end
-    before the index's reach (a week's overview covering a month)."""
-    today = resolve_window(None, None, "2026-11-18", default="last_7_days")
-    assert (today.start, today.end) == (datetime(2026, 11, 12, tzinfo=UTC), NOW)
-    for end_date in ("2026-11-19", "2026-11-30", "2026-12-31", "2099-01-01T10:00:00Z"):
+    now, as the default period does: not from the future day, which left the 30-day fallback of an
+    end before the index's reach (a week's overview covering a month)."""
+    for end_date in ("2026-11-18", "2026-11-19", "2026-11-30", "2026-12-31", "2099-01-01T10:00:00Z"):
         w = resolve_window(None, None, end_date, default="last_7_days")
-        assert (w.start, w.end) == (today.start, today.end), end_date
+        assert (w.start, w.end) == (NOW - timedelta(days=7), NOW), end_date
     w = resolve_window(None, None, "2099-01-01", default="last_30_days")
-    assert (w.start, w.end) == (datetime(2026, 10, 20, tzinfo=UTC), NOW)
+    assert (w.start, w.end) == (NOW - timedelta(days=30), NOW)
 
 
 @settings(max_examples=300, deadline=None)
