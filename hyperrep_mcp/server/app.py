@@ -146,8 +146,9 @@ def _quiet_per_request_logs() -> None:
 
 
 # The client is ready: the handshake era's `notifications/initialized`, or, in the 2026 era (no
-# handshake), its answered `server/discover`.
-CLIENT_READY = frozenset({"notifications/initialized", "server/discover"})
+# handshake), its answered `server/discover`, or its `tools/list` (a client pinned to the revision
+# need not discover; it lists the tools long before it calls one).
+CLIENT_READY = frozenset({"notifications/initialized", "server/discover", "tools/list"})
 
 
 async def warm_up_once_initialized(ctx: Any, call_next: Any) -> Any:

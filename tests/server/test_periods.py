@@ -231,6 +231,17 @@ def test_windows_cover_the_past_only_whichever_tool_asks(pinned_clock) -> None:
         resolve_window(None, "2026-12-01", None, default=None, reach_start=NOW - timedelta(days=90))
 
 
+def test_an_end_date_after_now_gets_the_default_span_up_to_now(pinned_clock) -> None:
+    """A future end_date is cut to now and the default span (inbox_overview's 7 days) runs back from
+    now, as the default period does: not from the future day, which left the 30-day fallback of an
+    end before the index's reach (a week's overview covering a month)."""
+    for end_date in ("2026-11-18", "2026-11-19", "2026-11-30", "2026-12-31", "2099-01-01T10:00:00Z"):
+        w = resolve_window(None, None, end_date, default="last_7_days")
+        assert (w.start, w.end) == (NOW - timedelta(days=7), NOW), end_date
+    w = resolve_window(None, None, "2099-01-01", default="last_30_days")
+    assert (w.start, w.end) == (NOW - timedelta(days=30), NOW)
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     name=st.sampled_from(calendar),

@@ -14,11 +14,13 @@ import weakref
 
 import anyio
 import pytest
+from mcp import Client
 
 from hyperrep_mcp.api.models import Company, Message, Page
+from hyperrep_mcp.server.app import build_server
 from hyperrep_mcp.server.state import WARM_UP_MODULES, WRITE_PATH_MODULES
 from tests.e2e.helpers import child_env
-from tests.support import SANDBOX_KEY, RunningSandbox, connect
+from tests.support import SANDBOX_KEY, RunningSandbox, connect, settings_for
 
 pytestmark = pytest.mark.anyio
 ORGS = "/api/v2/organizations"
@@ -34,6 +36,23 @@ async def test_an_initialized_client_finds_the_organizations_loaded_before_its_f
 ):
     sandbox.sandbox.requests.clear()
     async with connect(sandbox, default_org=False, mode=mode) as client:
+        with anyio.fail_after(10):
+            while org_list_requests(sandbox) == 0:  # noqa: ASYNC110 - no tool has been called
+                await anyio.sleep(0.02)
+        result = await client.call_tool("list_organizations", {})
+        assert not result.is_error
+    assert org_list_requests(sandbox) == 1  # the call used what the warm-up loaded
+
+
+async def test_a_client_pinned_to_2026_that_lists_the_tools_gets_the_warm_up(sandbox: RunningSandbox):
+    """A 2026-07-28 client need not send server/discover: one pinned to that revision lists the tools
+    and calls one later. Its first call must not pay what start-up left out (stamina's import since
+    ae488a6, the organization list): listing the tools shows a ready client, so the warm-up runs."""
+    sandbox.sandbox.requests.clear()
+    server = build_server(settings_for(sandbox), default_organization_id=None)
+    async with Client(server, mode="2026-07-28") as client:
+        assert org_list_requests(sandbox) == 0  # no discovery: nothing has started it yet
+        await client.list_tools()
         with anyio.fail_after(10):
             while org_list_requests(sandbox) == 0:  # noqa: ASYNC110 - no tool has been called
                 await anyio.sleep(0.02)

@@ -391,6 +391,31 @@ async def test_a_reply_in_a_text_conversation_is_confirmed_to_the_phone(sandbox:
     assert f"Recipient's email (recorded, not sent to): {contact.email}" in human.asked[0].splitlines()
 
 
+async def test_a_reply_is_confirmed_and_sent_where_the_api_serves_no_conversation_detail(sandbox_factory):
+    """Conversation detail is implied by the API's docs, not documented: without it the send
+    confirmation is still asked (97cfd4e saved the draft there, the confirmation still failed with
+    'This HyperRep API does not serve get conversation.'), and it names the channel the reply goes
+    by, read from the conversation's messages, never an address it does not go to."""
+    sb = sandbox_factory(implied_endpoints=False)
+    org = sb.sandbox.data.org(sb.org)
+    diana = org.contacts[sb.sandbox.data.fixtures.diana_contact_id]
+    [conv] = [
+        c
+        for c in org.conversations.values()
+        if c.contact_id == diana.contact_id and c.modality == "text"
+        and org.response_draft_for(c.conversation_id) is None
+    ]  # fmt: skip
+    args = {"conversation_id": conv.conversation_id, "body_text": "See you at 2.", "autosend_draft": True}
+    r, human = await confirmed_call(sb, "upsert_response_draft", args)
+    assert not r.is_error, text_of(r)
+    [asked] = human.asked
+    [to] = [line for line in asked.splitlines() if line.startswith("To:")]
+    assert conv.conversation_id in to and "text message" in to, asked
+    assert diana.email not in asked
+    [sent] = sends(sb)
+    assert sent["body_html"] == "<p>See you at 2.</p>"
+
+
 async def test_a_text_with_a_subject_is_not_sent_twice(sandbox: RunningSandbox):
     """A sent (promoted) text keeps no subject: the same confirmed text at a second replica (its own
     used-set) must still find the first send upstream."""

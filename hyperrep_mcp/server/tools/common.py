@@ -249,8 +249,9 @@ def resolve_window(
             "Use today or an earlier date."
         )
     if start is None and default is not None:
-        # From the end as given: a bare end_date closes a local day, so the span is whole days.
-        start = start_before(default, end or current, zone)
+        # From the end as given (a bare end_date closes a local day, so the span is whole days), cut to
+        # now first: from a future day the span would start in the future and lose its length.
+        start = start_before(default, min(end, current) if end else current, zone)
     end = min(end, current) if end else current
     if start is None:
         start = reach_start or end

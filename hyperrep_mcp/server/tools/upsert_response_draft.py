@@ -14,8 +14,9 @@ from mcp.server.mcpserver import Context, Elicit, ElicitationResult
 from mcp.types import CallToolResult
 from pydantic import Field
 
+from hyperrep_mcp.api import EndpointMissingError
 from hyperrep_mcp.api.client import iso
-from hyperrep_mcp.api.models import DraftReceipt, Message, ResponseDraft
+from hyperrep_mcp.api.models import Conversation, DraftReceipt, Message, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.text import clip
@@ -68,18 +69,24 @@ async def _ask_send_reply(ctx: Context, args: dict[str, Any]) -> Any:
     conversation_id = args["conversation_id"]
     existing, conversation = await gather(
         lambda: pending_draft(state, org, conversation_id),
-        lambda: state.api.get_conversation(org, conversation_id),
+        lambda: conversation_detail(state, org, conversation_id),
     )
     clobber_check(existing, payload, bool(args.get("replace_existing")))
     if too_long_to_confirm(payload["body_html"]):
         return ConfirmSend(send=False)  # not asked: saved for review (the tool says why)
     require_elicitation(ctx, send_refusal("the reply"))
-    contact = await state.contact(org, conversation.contact_id) if conversation.contact_id else None
-    modality = conversation.extra_fields().get("modality")
+    contact = (
+        await state.contact(org, conversation.contact_id)
+        if conversation and conversation.contact_id
+        else None
+    )
+    # The detail's own channel costs no request; without it (or the detail), one message says it.
+    modality = await channel_of(state, org, conversation_id, conversation)
+    by = {"text": " (by text message)", "email": " (by email)"}.get(modality or "", "")
     to = (
         to_lines(modality, contact.name, contact.email, contact.phone_number)
         if contact
-        else [f"To: the customer in conversation {conversation_id}"]
+        else [f"To: the customer in conversation {conversation_id}{by}"]
     )
     return Elicit(f"Send this reply now?\n\n{confirmation_text(to, payload)}", ConfirmSend)
 
@@ -221,11 +228,27 @@ async def reply_channel(state: AppState, org: str, conversation_id: str) -> str 
     modality, so its messages say it where the detail does not. A failed lookup costs the summary its
     channel, not the write (None: unknown)."""
     conversation = await quiet(state.api.get_conversation(org, conversation_id))
+    return await channel_of(state, org, conversation_id, conversation)
+
+
+async def channel_of(
+    state: AppState, org: str, conversation_id: str, conversation: Conversation | None
+) -> str | None:
+    """The channel the conversation's detail says (None: not served), else one of its messages'."""
     modality = conversation.extra_fields().get("modality") if conversation else None
     if modality:
         return modality
     page = await quiet(state.api.list_messages(org, conversation_id, limit=1))
     return page.data[0].modality if page and page.data else None
+
+
+async def conversation_detail(state: AppState, org: str, conversation_id: str) -> Conversation | None:
+    """The conversation's detail, None where the API does not serve that (implied) route: a send is
+    then confirmed to the conversation's customer. A conversation that is not there still fails."""
+    try:
+        return await state.api.get_conversation(org, conversation_id)
+    except EndpointMissingError:
+        return None
 
 
 async def sent_after_loss(
