@@ -146,7 +146,13 @@ def addressee(modality: str | None, name: str | None, email: str | None, phone: 
 
 
 def to_lines(modality: str | None, name: str | None, email: str | None, phone: str | None) -> list[str]:
-    """The confirmation's "To:" line, and the address the modality does not use marked as such."""
+    """The confirmation's "To:" line, and the address the modality does not use marked as such.
+    With the channel unknown (a reply whose conversation says neither), no address is said to be
+    unused: the person sees every address it may go to."""
+    if modality not in ("email", "text"):
+        addresses = " or ".join(a for a in (f"<{one_line(email)}>" if email else "", one_line(phone)) if a)
+        who = " ".join(part for part in (one_line(name), addresses) if part) or "(no recipient)"
+        return [f"To: {who} (by the conversation's channel, which HyperRep did not say)"]
     text = modality == "text"
     return [
         line
