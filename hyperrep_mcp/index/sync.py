@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import anyio
@@ -28,6 +28,7 @@ from hyperrep_mcp.api.client import current_stats, track_calls
 from hyperrep_mcp.api.errors import UnreachableError, UpstreamTimeoutError
 from hyperrep_mcp.api.models import Conversation, Message
 from hyperrep_mcp.index.store import Store, StoredMessage, channel_of, dt, ts
+from hyperrep_mcp.render.layout import when
 from hyperrep_mcp.render.text import message_text, strip_invisible
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,14 @@ class Coverage:
     # When folders and read state were last listed for the whole asked window (None: not yet).
     states_listed: datetime | None = None
 
-    def describe(self, now: datetime | None = None) -> str:
-        """One line for a header: window, conversations, messages, freshness, gaps."""
+    def describe(self, now: datetime | None = None, zone: tzinfo = UTC) -> str:
+        """One line for a header: window, conversations, messages, freshness, gaps; the window's
+        start read in `zone` (HYPERREP_TIMEZONE)."""
         current = now or datetime.now(UTC)
         parts = []
         held = f"{self.conversations:,} conversations, {self.messages:,} messages"
         if self.window_start is not None:
-            parts += [f"index covers activity since {self.window_start:%Y-%m-%d %H:%M}Z", held]
+            parts += [f"index covers activity since {when(self.window_start, zone)}", held]
         elif self.conversations:
             # A first sync cut short by the call's budget: say how far it got, not "nothing".
             parts.append(f"index still listing the window for the first time: so far {held}")

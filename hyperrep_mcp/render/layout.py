@@ -8,7 +8,7 @@ caller learns how many were kept so the structured output and the next cursor ma
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, time, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 
 # Where cut items went. A listing's footer carries the cursor that starts with them; a result
 # without a cursor passes its own note (e.g. which call lists them all).
@@ -74,11 +74,25 @@ def fit(
     return text[: budget - 1] + "…", kept
 
 
-def when(value: datetime | None) -> str | None:
-    """A timestamp as the model reads and reuses it: '2026-11-23 14:02Z'."""
+def when(value: datetime | str | None, zone: tzinfo = UTC) -> str | None:
+    """An instant as a person reads it in HYPERREP_TIMEZONE (`zone`), to the minute: '2026-11-23 14:02Z'
+    in UTC, '2026-11-23 08:02-06:00' elsewhere. The offset rides on every time rather than once in a
+    header because a list may straddle a DST change (-05:00 and -06:00 side by side), and the text
+    stays a valid date argument for the next call. An ISO string is read as given (no offset: UTC);
+    one that is not a timestamp is returned unchanged."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%d %H:%MZ")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return value
+    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
+    if str(zone) == "UTC":
+        return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+    local = moment.astimezone(zone)
+    offset = local.strftime("%z")  # '-0600'
+    return f"{local:%Y-%m-%d %H:%M}{offset[:3]}:{offset[3:5]}"
 
 
 def window_text(start: datetime | None, end: datetime | None, zone: tzinfo) -> str:

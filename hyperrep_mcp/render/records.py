@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from hyperrep_mcp.api.models import (
@@ -21,7 +21,7 @@ from hyperrep_mcp.api.models import (
     Record,
     ResponseDraft,
 )
-from hyperrep_mcp.render.layout import iso_z, join_fields
+from hyperrep_mcp.render.layout import iso_z, join_fields, when
 from hyperrep_mcp.render.text import clip, gist, message_text, one_line
 from hyperrep_mcp.render.views import (
     ContactView,
@@ -79,7 +79,7 @@ def contact_name(v: ContactView | None) -> str:
     return v.name or v.email or v.phone_number or "(unnamed contact)"
 
 
-def contact_line(v: ContactView) -> str:
+def contact_line(v: ContactView, *, zone: tzinfo = UTC) -> str:
     role = join_fields(v.company_role, f"at {v.company_name}" if v.company_name else None)
     role = role.replace(" · at ", " at ")
     custom = ", ".join(f"{k}: {gist(str(val), 60)}" for k, val in (v.custom_fields or {}).items())
@@ -90,8 +90,8 @@ def contact_line(v: ContactView) -> str:
         v.phone_number if v.phone_number != name else None,
         role or None,
         custom or None,
-        f"created {_short(v.created_at)}" if v.created_at else None,
-        _extra_text(v.extra),
+        f"created {_short(v.created_at, zone)}" if v.created_at else None,
+        _extra_text(v.extra, zone),
         f"contact_id={v.contact_id}",
     ]
     return "- " + join_fields(*parts)
@@ -185,16 +185,23 @@ def waited(since: str | None, now: datetime) -> str | None:
 
 
 def conversation_line(
-    v: ConversationView, *, now: datetime, with_contact: bool = True, detailed: bool = False
+    v: ConversationView,
+    *,
+    now: datetime,
+    with_contact: bool = True,
+    detailed: bool = False,
+    zone: tzinfo = UTC,
 ) -> str:
     """One conversation. `with_contact=False` where every line is the same contact's (get_contact);
     `detailed` adds the contact_id and an explicit read state; `now` is when a wait is measured to
-    (the server's clock)."""
+    (the server's clock); times read in `zone` (HYPERREP_TIMEZONE)."""
     who = v.contact_name or (f"contact {v.contact_id}" if v.contact_id else "(no contact)")
     read = "unread" if v.is_read is False else ("read" if detailed and v.is_read else None)
     last = None
     if v.last_from:
-        last = f"last from {v.last_from}" + (f" {_short(v.last_message_at)}" if v.last_message_at else "")
+        last = f"last from {v.last_from}" + (
+            f" {_short(v.last_message_at, zone)}" if v.last_message_at else ""
+        )
     return "- " + join_fields(
         who if with_contact else None,
         v.subject and f'"{gist(v.subject, 60)}"',
@@ -204,16 +211,17 @@ def conversation_line(
         last,
         f"awaiting our reply, waiting {waited(v.waiting_since, now)}" if v.waiting_since else None,
         v.gist and f'"{v.gist}"',
-        None if last else v.last_activity_at and f"last activity {_short(v.last_activity_at)}",
-        v.start_at and f"started {_short(v.start_at)}",
-        _extra_text(v.extra),
+        None if last else v.last_activity_at and f"last activity {_short(v.last_activity_at, zone)}",
+        v.start_at and f"started {_short(v.start_at, zone)}",
+        _extra_text(v.extra, zone),
         f"contact_id={v.contact_id}" if detailed and with_contact and v.contact_id else None,
         f"conversation_id={v.conversation_id}",
     )
 
 
-def _short(iso: str) -> str:
-    return iso[:16].replace("T", " ") + "Z" if len(iso) >= 16 else iso
+def _short(iso: str, zone: tzinfo = UTC) -> str:
+    """A view's time to the minute in `zone`; a bare date (shorter than a time) stays as it is."""
+    return (when(iso, zone) or iso) if len(iso) >= 16 else iso
 
 
 # --- messages ------------------------------------------------------------------------------------
@@ -270,6 +278,7 @@ def message_block(
     modality: str | None = None,
     previous_subject: str | None = None,
     first: bool = True,
+    zone: tzinfo = UTC,
 ) -> str:
     """One message of a thread. Inside a thread, pass the conversation's `modality` and the previous
     message's subject (`first=False`) so that what every message repeats is not printed again."""
@@ -277,12 +286,12 @@ def message_block(
     role = {"inbound": "customer", "outbound": "us"}.get((v.direction or "").lower())
     show_subject = v.subject and (first or not same_subject(v.subject, previous_subject))
     head = join_fields(
-        f"[{number}] {_short(v.sent_at)}" if v.sent_at else f"[{number}]",
+        f"[{number}] {_short(v.sent_at, zone)}" if v.sent_at else f"[{number}]",
         f"{who} ({role})" if role else who,
         v.modality if v.modality != modality else None,
         show_subject and f"Subject: {gist(v.subject or '', 80)}",
         f"({', '.join(v.trimmed)} trimmed)" if v.trimmed else None,
-        _extra_text(v.extra),
+        _extra_text(v.extra, zone),
     )
     return f"{head}\n{_indent(v.text or '(no text)')}"
 
@@ -376,13 +385,15 @@ def _draft_extra(d: MessageDraft, detailed: bool) -> dict[str, Any] | None:
     return {**extra, **(_extra(d, detailed) or {})} or None
 
 
-def draft_status_text(status: str, scheduled_send_at: str | None) -> str:
+def draft_status_text(status: str, scheduled_send_at: str | None, zone: tzinfo = UTC) -> str:
     if status == "queued":
-        return f"queued to send at {_short(scheduled_send_at)}" if scheduled_send_at else "queued to send"
+        return (
+            f"queued to send at {_short(scheduled_send_at, zone)}" if scheduled_send_at else "queued to send"
+        )
     return "saved for review, not sent"
 
 
-def message_draft_line(v: MessageDraftView, *, with_body: bool = False) -> str:
+def message_draft_line(v: MessageDraftView, *, with_body: bool = False, zone: tzinfo = UTC) -> str:
     to = v.recipient_name or v.recipient_email or v.recipient_phone_number or "(no recipient)"
     # Where it goes: the address of its modality (an email's address, a text's number).
     address = v.recipient_phone_number if v.modality == "text" else v.recipient_email
@@ -391,12 +402,12 @@ def message_draft_line(v: MessageDraftView, *, with_body: bool = False) -> str:
         address if address and address != to else None,
         v.modality,
         v.subject and f'"{gist(v.subject, 60)}"',
-        draft_status_text(v.status, v.scheduled_send_at),
+        draft_status_text(v.status, v.scheduled_send_at, zone),
         v.folder and f"folder {v.folder}",
-        v.created_at and f"created {_short(v.created_at)}",
+        v.created_at and f"created {_short(v.created_at, zone)}",
         v.cc_emails and f"cc {', '.join(v.cc_emails)}",
         v.bcc_emails and f"bcc {', '.join(v.bcc_emails)}",
-        _extra_text(v.extra),
+        _extra_text(v.extra, zone),
         f"draft_id={v.draft_id}",
     )
     if with_body:
@@ -421,15 +432,15 @@ def response_draft_view(d: ResponseDraft, *, detailed: bool = False) -> Response
     )
 
 
-def response_draft_block(v: ResponseDraftView) -> str:
+def response_draft_block(v: ResponseDraftView, *, zone: tzinfo = UTC) -> str:
     to = v.recipient_name or v.recipient_email or v.recipient_phone_number
     head = join_fields(
-        f"Response draft ({draft_status_text(v.status, v.scheduled_send_at)})",
+        f"Response draft ({draft_status_text(v.status, v.scheduled_send_at, zone)})",
         to and f"to {to}",
         v.cc_emails and f"cc {', '.join(v.cc_emails)}",
         v.bcc_emails and f"bcc {', '.join(v.bcc_emails)}",
-        v.created_at and f"created {_short(v.created_at)}",
-        _extra_text(v.extra),
+        v.created_at and f"created {_short(v.created_at, zone)}",
+        _extra_text(v.extra, zone),
         f"response_id={v.response_id}",
     )
     return f"{head}\n{_indent(v.body_text or '(empty body)')}"
@@ -463,43 +474,36 @@ _TITLE_KEYS = ("name", "contact_name", "title")
 _ISO_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
-def record_line(fields: dict[str, Any], id_key: str | None, *, trailing_ids: tuple[str, ...] = ()) -> str:
+def record_line(
+    fields: dict[str, Any], id_key: str | None, *, trailing_ids: tuple[str, ...] = (), zone: tzinfo = UTC
+) -> str:
     """One undocumented record: its name first, then `key: value` pairs, the IDs a next call needs last."""
     ids = [k for k in (id_key, *trailing_ids) if k and k in fields]
     title = next((k for k in _TITLE_KEYS if fields.get(k) not in (None, "")), None)
-    parts = [_scalar(fields[title])] if title else []
-    parts += [f"{k}: {_scalar(v)}" for k, v in fields.items() if k != title and k not in ids]
+    parts = [_scalar(fields[title], zone)] if title else []
+    parts += [f"{k}: {_scalar(v, zone)}" for k, v in fields.items() if k != title and k not in ids]
     parts += [f"{k}={fields[k]}" for k in ids]
     return "- " + " · ".join(parts)
 
 
-def _scalar(value: Any) -> str:
+def _scalar(value: Any, zone: tzinfo = UTC) -> str:
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_scalar(v, zone)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_scalar(v) for v in value) + "]"
+        return "[" + ", ".join(_scalar(v, zone) for v in value) + "]"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str) and _ISO_TIMESTAMP.match(value):
-        return _timestamp(value)
+        # An API timestamp in `zone`, whatever offset and precision it came with.
+        return when(value, zone) or value
     return str(value)
 
 
-def _timestamp(value: str) -> str:
-    """An API timestamp as '2026-11-23 14:02Z' (UTC), whatever offset and precision it came with."""
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return value
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
-
-
-def _extra_text(extra: dict[str, Any] | None) -> str | None:
+def _extra_text(extra: dict[str, Any] | None, zone: tzinfo = UTC) -> str | None:
     if not extra:
         return None
     # IDs stay whole: a shortened ID is useless to the next call.
     return ", ".join(
-        f"{k}={v}" if _is_id(k) and isinstance(v, str) else f"{k}: {gist(_scalar(v), 80)}"
+        f"{k}={v}" if _is_id(k) and isinstance(v, str) else f"{k}: {gist(_scalar(v, zone), 80)}"
         for k, v in extra.items()
     )

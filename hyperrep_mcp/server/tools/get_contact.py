@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -100,6 +100,7 @@ async def get_contact(
         more=more,
         detailed=detailed,
         now=now(),
+        zone=state.settings.zone,
         suggestions=state.available(_suggestions(contact_id, conv_views, more=more)),
     )
     return shown(profile, budget=state.settings.max_output_chars)
@@ -116,6 +117,7 @@ class Profile:
     detailed: bool
     now: datetime  # what waits are measured to
     suggestions: list[str]
+    zone: tzinfo = UTC  # HYPERREP_TIMEZONE, in which the times read
 
 
 def shown(p: Profile, *, budget: int) -> CallToolResult:
@@ -123,8 +125,11 @@ def shown(p: Profile, *, budget: int) -> CallToolResult:
     repeating their name on each), then the suggested calls; text and structured output cut alike.
     The first item is the contact itself; the conversations follow it."""
     convs = p.conversations or []
-    header = f"Contact in {p.organization.name}: {records.contact_line(p.contact)[2:]}"
-    items = [records.conversation_line(v, with_contact=False, detailed=p.detailed, now=p.now) for v in convs]
+    header = f"Contact in {p.organization.name}: {records.contact_line(p.contact, zone=p.zone)[2:]}"
+    items = [
+        records.conversation_line(v, with_contact=False, detailed=p.detailed, now=p.now, zone=p.zone)
+        for v in convs
+    ]
     if p.conversations is not None:
         items.insert(
             0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -14,7 +15,7 @@ from hyperrep_mcp.api import EndpointMissingError
 from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
 from hyperrep_mcp.api.models import Contact, Conversation, Message, ResponseDraft
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps, when
 from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import (
     ContactView,
@@ -121,7 +122,9 @@ async def get_conversation_thread(
         organization=organization,
         conversation=conv_view,
         contact=contact_view,
-        who=records.contact_line(contact_view)[2:] if contact_view else _customer_from(messages),
+        who=records.contact_line(contact_view, zone=state.settings.zone)[2:]
+        if contact_view
+        else _customer_from(messages),
         messages=msg_views,
         continued=bool(cursor),
         customer_wrote_last=bool(messages) and messages[-1].inbound,
@@ -129,6 +132,7 @@ async def get_conversation_thread(
         draft_unknown=draft_unknown,
         next_cursor=found.next_cursor,
         suggestions=state.available(_thread_suggestions(conversation_id, draft_view, contact_view)),
+        zone=state.settings.zone,
     )
     return shown(thread, budget=state.settings.max_output_chars)
 
@@ -148,6 +152,7 @@ class Thread:
     draft_unknown: bool  # whether a draft is pending could not be checked
     next_cursor: Callable[[int], str | None]
     suggestions: list[str]
+    zone: tzinfo = UTC  # HYPERREP_TIMEZONE, in which the times read
 
 
 def shown(t: Thread, *, budget: int) -> CallToolResult:
@@ -163,9 +168,8 @@ def shown(t: Thread, *, budget: int) -> CallToolResult:
                 conv_view.modality,
                 conv_view.folder and f"folder {conv_view.folder}",
                 "unread" if conv_view.is_read is False else None,
-                conv_view.start_at and f"started {conv_view.start_at[:10]}",
-                conv_view.last_activity_at
-                and f"last activity {conv_view.last_activity_at[:16].replace('T', ' ')}Z",
+                conv_view.start_at and f"started {(when(conv_view.start_at, t.zone) or '')[:10]}",
+                conv_view.last_activity_at and f"last activity {when(conv_view.last_activity_at, t.zone)}",
                 f"conversation_id={conversation_id}",
                 "messages continued from the previous page" if t.continued else None,
             ),
@@ -180,6 +184,7 @@ def shown(t: Thread, *, budget: int) -> CallToolResult:
             modality=conv_view.modality,
             previous_subject=msg_views[i - 1].subject if i else None,
             first=i == 0,
+            zone=t.zone,
         )
         for i, v in enumerate(msg_views)
     ]
@@ -197,7 +202,7 @@ def shown(t: Thread, *, budget: int) -> CallToolResult:
                 f'More messages: get_conversation_thread(conversation_id="{conversation_id}", cursor="{nxt}")'
             )
         if t.draft:
-            lines.append(records.response_draft_block(t.draft))
+            lines.append(records.response_draft_block(t.draft, zone=t.zone))
         elif t.draft_unknown:
             lines.append(
                 "Whether a response draft is pending could not be checked right now (HyperRep error)."

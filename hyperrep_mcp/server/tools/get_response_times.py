@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -101,7 +101,7 @@ async def get_response_times(
         window=window,
         current=current,
         previous=_figures(index, org, window.previous(), channel) if compare_to_previous else None,
-        coverage=coverage_view(coverage, earliest),
+        coverage=coverage_view(coverage, earliest, state.settings.zone),
         suggestions=state.available(
             ([call("get_conversation_thread", conversation_id=oldest)] if oldest else [])
             + [call("inbox_overview")]
@@ -160,10 +160,10 @@ def shown(f: ResponseTimes, *, budget: int) -> CallToolResult:
     change = None if now_median is None or then_median is None else round(now_median - then_median, 1)
     scope = f" ({f.channel} only)" if f.channel else ""
     header = f"Time to our first reply in {f.organization.name}{scope}, {f.window.text()}:"
-    lines = _block(f.current, f.at)
+    lines = _block(f.current, f.at, f.window.zone)
     if f.previous:
         lines.append(f"Previous period, {f.window.previous().text()}:")
-        lines += _block(f.previous, f.at)
+        lines += _block(f.previous, f.at, f.window.zone)
         if change is not None:
             lines.append(
                 f"Median change: {_duration_minutes(abs(change))} {'slower' if change > 0 else 'faster'}"
@@ -193,7 +193,7 @@ def _duration_minutes(minutes: float | None) -> str:
     return f"{minutes / 1440:.1f} days"
 
 
-def _line(label: str, f: FirstReplyFigures, at: datetime) -> str:
+def _line(label: str, f: FirstReplyFigures, at: datetime, zone: tzinfo) -> str:
     if not f.conversations:
         return f"- {label}: no conversations started by a customer in this window"
     parts = [f"{f.replied} of {f.conversations} answered"]
@@ -204,7 +204,7 @@ def _line(label: str, f: FirstReplyFigures, at: datetime) -> str:
         )
     if f.unanswered:
         since = f.oldest_unanswered_since
-        oldest = when(datetime.fromisoformat(since.replace("Z", "+00:00"))) if since else None
+        oldest = when(since, zone)
         waited = ""
         if since:
             waited = f", waiting {_duration_minutes((at - datetime.fromisoformat(since.replace('Z', '+00:00'))).total_seconds() / 60)}"
@@ -215,8 +215,8 @@ def _line(label: str, f: FirstReplyFigures, at: datetime) -> str:
     return f"- {label}: " + "; ".join(parts)
 
 
-def _block(w: ResponseTimesWindow, at: datetime) -> list[str]:
-    lines = [_line("overall", w.overall, at)]
+def _block(w: ResponseTimesWindow, at: datetime, zone: tzinfo) -> list[str]:
+    lines = [_line("overall", w.overall, at, zone)]
     if len(w.by_channel) > 1:  # one channel alone would repeat the overall line
-        lines += ["  " + _line(name, f, at) for name, f in w.by_channel.items()]
+        lines += ["  " + _line(name, f, at, zone) for name, f in w.by_channel.items()]
     return lines

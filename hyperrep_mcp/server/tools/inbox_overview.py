@@ -15,7 +15,7 @@ from hyperrep_mcp import index
 from hyperrep_mcp.api.client import iso
 from hyperrep_mcp.api.errors import HyperRepError
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps
+from hyperrep_mcp.render.layout import call, fit, join_fields, next_steps, when
 from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import AwaitingItem, InboxOverviewOut, OrgRef, RateFigures
 from hyperrep_mcp.server.concurrency import gather, map_bounded
@@ -102,7 +102,7 @@ async def inbox_overview(
         tally=tally,
         awaiting=items,
         awaiting_total=awaiting_total,
-        coverage=coverage.describe(current),
+        coverage=coverage.describe(current, state.settings.zone),
         coverage_complete=coverage.complete,
         rate=rate,
         drafts=drafts,
@@ -237,7 +237,7 @@ def shown(o: Overview, *, budget: int) -> CallToolResult:
             i.contact_name or "(unknown contact)",
             i.modality,
             i.waited and f"waiting {i.waited}",
-            i.last_message_at and "last " + i.last_message_at[:16].replace("T", " ") + "Z",
+            i.last_message_at and f"last {when(i.last_message_at, window.zone)}",
             i.gist and f'"{i.gist}"',
             "reply draft pending review" if i.has_pending_draft else None,
             f"conversation_id={i.conversation_id}",

@@ -9,7 +9,7 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -64,13 +64,16 @@ class IndexCoverage(View):
     note: str | None = None
 
 
-def coverage_view(coverage: Coverage, window_start: datetime | None = None) -> IndexCoverage:
-    """The coverage for structured output; its `summary` is the line the text's header shows."""
+def coverage_view(
+    coverage: Coverage, window_start: datetime | None = None, zone: tzinfo = UTC
+) -> IndexCoverage:
+    """The coverage for structured output; its `summary` is the line the text's header shows, its
+    dates read in `zone` (HYPERREP_TIMEZONE)."""
     note = None
     reach = now() - timedelta(days=coverage.window_days)
     if window_start is not None and window_start < reach - timedelta(minutes=5):
-        note = f"the index reaches back {coverage.window_days} days: activity before {reach:%Y-%m-%d} is not covered"
-    summary = coverage.describe()
+        note = f"the index reaches back {coverage.window_days} days: activity before {reach.astimezone(zone):%Y-%m-%d} is not covered"
+    summary = coverage.describe(zone=zone)
     if note:
         summary += f" · {note}"
     return IndexCoverage(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context
@@ -220,6 +220,7 @@ async def list_conversations(
         scope=scope,
         detailed=detailed,
         now=now(),
+        zone=state.settings.zone,
         next_cursor=found.next_cursor,
         available=state.available,
         window=Window(start_date=iso(start), end_date=iso(end)) if start and end else None,
@@ -339,6 +340,7 @@ async def _from_index(
         scope=scope,
         detailed=detailed,
         now=current,
+        zone=state.settings.zone,
         next_cursor=lambda kept: (
             encode_cursor(offset + kept, fingerprint, until=hi) if offset + kept < total else None
         ),
@@ -347,7 +349,7 @@ async def _from_index(
         total=total,
         offset=offset,
         order="longest wait first" if sort == "longest_waiting" else "most recent activity first",
-        coverage=coverage.describe(current),
+        coverage=coverage.describe(current, state.settings.zone),
         coverage_complete=coverage.complete,
     )
     return shown(listed, budget=state.settings.max_output_chars)
@@ -373,6 +375,7 @@ class Listed:
     order: str = "most recent activity first"
     coverage: str | None = None
     coverage_complete: bool | None = None
+    zone: tzinfo = UTC  # HYPERREP_TIMEZONE, in which the lines' times read
 
 
 def shown(f: Listed, *, budget: int) -> CallToolResult:
@@ -411,7 +414,7 @@ def shown(f: Listed, *, budget: int) -> CallToolResult:
             )
         return lines + next_steps(f.available(_suggest(views[:kept])))
 
-    lines = [records.conversation_line(v, detailed=f.detailed, now=f.now) for v in views]
+    lines = [records.conversation_line(v, detailed=f.detailed, now=f.now, zone=f.zone) for v in views]
     return fitted_result(
         lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: ConversationsOut(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -151,7 +151,7 @@ async def search_messages(
         query=one_line(parsed.describe()),
         window=window,
         filters=[one_line(f) for f in filters],
-        coverage=coverage_view(coverage, window.start),
+        coverage=coverage_view(coverage, window.start, state.settings.zone),
         hits=[_hit_view(index, org, h) for h in hits],
         total=total,
         offset=position.offset,
@@ -230,7 +230,7 @@ def shown(f: SearchFound, *, budget: int) -> CallToolResult:
             lines.append(_nothing_found(f.coverage, f.offset))
         return lines + next_steps(suggested(kept))
 
-    lines = [_line(v) for v in f.hits]
+    lines = [_line(v, f.window.zone) for v in f.hits]
     return fitted_result(
         lambda most: fit(header, lines, footer, budget, limit=most),
         lambda kept: SearchOut(
@@ -250,12 +250,12 @@ def shown(f: SearchFound, *, budget: int) -> CallToolResult:
     )
 
 
-def _line(v: MessageHit) -> str:
-    """One hit from its cleaned view: the row, then the snippet and the ID indented under it."""
+def _line(v: MessageHit, zone: tzinfo) -> str:
+    """One hit from its cleaned view: the row (its time in `zone`), then the snippet and the ID
+    indented under it."""
     who = v.customer_name or "(unknown customer)"
     arrow = "from customer" if v.direction == "inbound" else "from us" if v.direction == "outbound" else None
-    sent = datetime.fromisoformat(v.sent_at.replace("Z", "+00:00")) if v.sent_at else None
-    head = join_fields(when(sent), who, v.channel, arrow, v.subject and f'"{v.subject}"')
+    head = join_fields(when(v.sent_at, zone), who, v.channel, arrow, v.subject and f'"{v.subject}"')
     return f"- {head}\n    {v.snippet}\n    conversation_id={v.conversation_id}"
 
 
