@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from typing import Literal
 
 from pydantic import Field
 
-from hyperrep_mcp.render.layout import next_steps
+from hyperrep_mcp.render.layout import next_steps, when
 from hyperrep_mcp.render.records import contact_line, message_draft_line, response_draft_block
 from hyperrep_mcp.render.text import html_to_text, one_line
 from hyperrep_mcp.render.views import ContactView, MessageDraftView, OrgRef, Out, ResponseDraftView
@@ -36,22 +37,23 @@ class ResponseDraftWriteOut(WriteOut):
     previous_body_text: str | None = Field(default=None, description="The body this write replaced")
 
 
-def saved_phrase(queued: bool, send_at: str | None) -> str:
+def saved_phrase(queued: bool, send_at: str | None, zone: tzinfo = UTC) -> str:
     if queued:
-        when = f" at {send_at[:16].replace('T', ' ')}Z" if send_at else ""
-        return f"Queued to send{when} (confirmed by you)."
+        at = f" at {when(send_at, zone)}" if send_at else ""
+        return f"Queued to send{at} (confirmed by you)."
     return "Saved for review — not sent."
 
 
-def render(out: WriteOut, *, budget: int) -> str:
+def render(out: WriteOut, *, budget: int, zone: tzinfo = UTC) -> str:
+    """The write's text; the record's times read in `zone` (HYPERREP_TIMEZONE)."""
     lines = [out.summary]
     if isinstance(out, ContactCreatedOut) and out.contact:
-        lines.append(contact_line(out.contact))
+        lines.append(contact_line(out.contact, zone=zone))
     if isinstance(out, MessageDraftWriteOut) and out.draft:
-        lines.append(message_draft_line(out.draft, with_body=True))
+        lines.append(message_draft_line(out.draft, with_body=True, zone=zone))
     if isinstance(out, ResponseDraftWriteOut):
         if out.draft:
-            lines.append(response_draft_block(out.draft))
+            lines.append(response_draft_block(out.draft, zone=zone))
         if out.previous_body_text:
             lines.append(
                 "Replaced this earlier draft:\n"

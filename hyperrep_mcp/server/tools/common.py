@@ -384,6 +384,7 @@ async def records_listing(
         next_cursor=found.next_cursor,
         scope=scope,
         same_args=same_args or {},
+        zone=state.settings.zone,
     )
     return records_shown(listing, budget=state.settings.max_output_chars)
 
@@ -401,6 +402,7 @@ class RecordsFound:
     next_cursor: Callable[[int], str | None]
     scope: str = ""  # what narrowed the listing, e.g. " (2026-11-01 → now)"
     same_args: dict[str, str] = field(default_factory=dict)  # what the next page's call repeats
+    zone: tzinfo = UTC  # HYPERREP_TIMEZONE, in which the records' timestamps read
 
 
 def records_shown(f: RecordsFound, *, budget: int) -> CallToolResult:
@@ -422,6 +424,7 @@ def records_shown(f: RecordsFound, *, budget: int) -> CallToolResult:
             {k: v for k, v in i.items() if k != f.id_key or f.show_id},
             f.id_key if f.show_id else None,
             trailing_ids=("contact_id",),
+            zone=f.zone,
         )
         for i in f.items
     ]

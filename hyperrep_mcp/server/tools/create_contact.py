@@ -87,7 +87,7 @@ async def create_contact(
     # show
     out = created_out(state, organization, created)
     state.ledger.remember(intent, out)
-    return shown(out, budget=state.settings.max_output_chars)
+    return shown(out, budget=state.settings.max_output_chars, zone=state.settings.zone)
 
 
 def contact_payload(

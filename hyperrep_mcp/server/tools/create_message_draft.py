@@ -167,7 +167,7 @@ async def create_message_draft(
     # show
     out = written_out(state, organization, payload, receipt, outcome, notes)
     state.ledger.remember(intent, out)
-    return shown(out, budget=state.settings.max_output_chars)
+    return shown(out, budget=state.settings.max_output_chars, zone=state.settings.zone)
 
 
 def message_draft_payload(args: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +251,7 @@ def written_out(
         organization=organization,
         outcome=outcome,
         sent=view.status == "queued",
-        summary=f"{saved_phrase(view.status == 'queued', view.scheduled_send_at)} Message draft to {to}.",
+        summary=f"{saved_phrase(view.status == 'queued', view.scheduled_send_at, state.settings.zone)} Message draft to {to}.",
         draft=view,
         notes=notes,
         suggested_calls=state.available(

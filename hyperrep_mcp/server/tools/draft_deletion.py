@@ -84,7 +84,11 @@ class DraftKind:
             outcome = "deleted"
         out = self.out(organization=organization, outcome=outcome, sent=False, summary=summary, draft=view)
         budget = state.settings.max_output_chars
-        return shown(whole_body(out, records.draft_text(draft.body_html), budget), budget=budget)
+        return shown(
+            whole_body(out, records.draft_text(draft.body_html), budget),
+            budget=budget,
+            zone=state.settings.zone,
+        )
 
 
 def whole_body(out: WriteOut, body: str | None, budget: int) -> WriteOut:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -47,10 +48,12 @@ async def get_message_draft(
     )
     # show
     out = MessageDraftOut(organization=organization, draft=view, suggested_calls=suggestions)
-    return shown(out, budget=state.settings.max_output_chars)
+    return shown(out, budget=state.settings.max_output_chars, zone=state.settings.zone)
 
 
-def shown(out: MessageDraftOut, *, budget: int) -> CallToolResult:
+def shown(out: MessageDraftOut, *, budget: int, zone: tzinfo = UTC) -> CallToolResult:
     """The whole result: a header naming the organization, the draft with its whole body, next calls."""
     header = f"Message draft in {out.organization.name}"
-    return one_draft(out, header, records.message_draft_line(out.draft, with_body=True), budget=budget)
+    return one_draft(
+        out, header, records.message_draft_line(out.draft, with_body=True, zone=zone), budget=budget
+    )

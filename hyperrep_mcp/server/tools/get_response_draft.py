@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -64,11 +65,11 @@ async def get_response_draft(
     )
     # show
     out = ResponseDraftOut(organization=organization, draft=view, suggested_calls=suggestions)
-    return shown(out, budget=state.settings.max_output_chars)
+    return shown(out, budget=state.settings.max_output_chars, zone=state.settings.zone)
 
 
-def shown(out: ResponseDraftOut, *, budget: int) -> CallToolResult:
+def shown(out: ResponseDraftOut, *, budget: int, zone: tzinfo = UTC) -> CallToolResult:
     """The whole result: a header naming the organization and the conversation, the draft with its
     whole body, next calls."""
     header = f"Response draft in {out.organization.name}, conversation_id={out.draft.conversation_id}"
-    return one_draft(out, header, records.response_draft_block(out.draft), budget=budget)
+    return one_draft(out, header, records.response_draft_block(out.draft, zone=zone), budget=budget)

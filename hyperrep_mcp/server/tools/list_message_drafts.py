@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -68,6 +69,7 @@ async def list_message_drafts(
         next_cursor=found.next_cursor,
         suggested=state.available([call("get_message_draft", draft_id=v.draft_id) for v in views[:1]]),
         with_body=detailed,
+        zone=state.settings.zone,
     )
     # show
     return shown(drafts, budget=state.settings.max_output_chars)
@@ -82,6 +84,7 @@ class MessageDrafts:
     next_cursor: Callable[[int], str | None]  # after the first n shown
     suggested: list[str]
     with_body: bool  # detailed: each draft's body under its line
+    zone: tzinfo = UTC  # HYPERREP_TIMEZONE, in which the times read
 
 
 def shown(f: MessageDrafts, *, budget: int) -> CallToolResult:
@@ -104,7 +107,7 @@ def shown(f: MessageDrafts, *, budget: int) -> CallToolResult:
             out.append("No message drafts.")
         return out + next_steps(suggested)
 
-    lines = [records.message_draft_line(v, with_body=f.with_body) for v in views]
+    lines = [records.message_draft_line(v, with_body=f.with_body, zone=f.zone) for v in views]
     return fitted_result(
         lambda limit: fit(header, lines, footer, budget, limit=limit),
         lambda kept: MessageDraftsOut(

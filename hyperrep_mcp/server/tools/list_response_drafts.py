@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -66,6 +67,7 @@ async def list_response_drafts(
         drafts=[records.response_draft_view(d, detailed=detailed) for d in found.items],
         next_cursor=found.next_cursor,
         suggested=state.available([call("upsert_response_draft", conversation_id=conversation_id)]),
+        zone=state.settings.zone,
     )
     # show
     return shown(drafts, budget=state.settings.max_output_chars)
@@ -80,6 +82,7 @@ class ResponseDrafts:
     drafts: list[ResponseDraftView]
     next_cursor: Callable[[int], str | None]  # after the first n shown
     suggested: list[str]
+    zone: tzinfo = UTC  # HYPERREP_TIMEZONE, in which the times read
 
 
 def shown(f: ResponseDrafts, *, budget: int) -> CallToolResult:
@@ -109,7 +112,7 @@ def shown(f: ResponseDrafts, *, budget: int) -> CallToolResult:
             out.append("No response drafts in this conversation.")
         return out + next_steps(suggested)
 
-    blocks = [records.response_draft_block(v) for v in views]
+    blocks = [records.response_draft_block(v, zone=f.zone) for v in views]
     return fitted_result(
         lambda limit: fit(header, blocks, footer, budget, limit=limit),
         lambda kept: ResponseDraftsOut(

@@ -166,7 +166,7 @@ async def upsert_response_draft(
                 draft=records.response_draft_view(existing),
                 notes=notes,
             )
-            return shown(out, budget=state.settings.max_output_chars)
+            return shown(out, budget=state.settings.max_output_chars, zone=state.settings.zone)
         clobber_check(existing, payload, replace_existing)
         # No-clobber is check-then-write; the person's answer (or the lookups) may have taken a while, so
         # look again right before the write: a draft saved or changed meanwhile is not overwritten.
@@ -204,7 +204,7 @@ async def upsert_response_draft(
     out = written_out(
         state, organization, conversation_id, modality, payload, receipt, saved, existing, notes
     )
-    return shown(out, budget=state.settings.max_output_chars)
+    return shown(out, budget=state.settings.max_output_chars, zone=state.settings.zone)
 
 
 def reply_payload(args: dict[str, Any]) -> dict[str, Any]:
@@ -359,7 +359,7 @@ def written_out(
         organization=organization,
         outcome="queued" if queued else "saved",
         sent=queued,
-        summary=f"{saved_phrase(queued, iso(receipt.scheduled_send_at))} Reply to {to}"
+        summary=f"{saved_phrase(queued, iso(receipt.scheduled_send_at), state.settings.zone)} Reply to {to}"
         + (" (replaced the earlier draft)." if previous else "."),
         draft=view,
         previous_body_text=previous,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import ElicitationResult
@@ -53,11 +54,11 @@ def visible_text(html: str | None) -> str:
 # --- results ---------------------------------------------------------------------------------------
 
 
-def shown(out: WriteOut, *, budget: int) -> CallToolResult:
+def shown(out: WriteOut, *, budget: int, zone: tzinfo = UTC) -> CallToolResult:
     """The whole result of a write, as the read tools' `shown(record, budget=...)`: the record is the
     write's own typed view (what happened, the record written, notes, next calls), and its text is
     render.writes.render; both within `budget`."""
-    return tool_result(out, render(out, budget=budget), budget=budget)
+    return tool_result(out, render(out, budget=budget, zone=zone), budget=budget)
 
 
 def again(earlier: WriteOut, note: str, *, budget: int) -> CallToolResult:
