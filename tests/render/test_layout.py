@@ -148,6 +148,25 @@ def test_timestamps():
     assert iso_z(None) is None
 
 
+def test_when_reads_an_instant_in_the_zone_with_its_offset():
+    chicago = ZoneInfo("America/Chicago")
+    # UTC: the text every snapshot holds, whatever precision or offset the API string came with.
+    assert when("2026-11-18T15:21:59.999Z") == "2026-11-18 15:21Z"
+    assert when("2026-11-18T17:21:00+02:00") == "2026-11-18 15:21Z"
+    assert when("2026-11-18T15:21:00") == "2026-11-18 15:21Z"  # no offset: UTC
+    assert when("not a time", chicago) == "not a time"
+    assert when("2026-11-18T15:21:00Z", chicago) == "2026-11-18 09:21-06:00"  # CST
+    assert when(datetime(2026, 10, 31, 15, 21, tzinfo=UTC), chicago) == "2026-10-31 10:21-05:00"  # CDT
+    # 01:30 happens twice on 1 November (DST ends at 02:00 CDT): the offset tells the two apart.
+    assert when(datetime(2026, 11, 1, 6, 30, tzinfo=UTC), chicago) == "2026-11-01 01:30-05:00"
+    assert when(datetime(2026, 11, 1, 7, 30, tzinfo=UTC), chicago) == "2026-11-01 01:30-06:00"
+    kolkata = ZoneInfo("Asia/Kolkata")  # a half-hour offset keeps its minutes
+    assert when("2026-11-18T15:21:00Z", kolkata) == "2026-11-18 20:51+05:30"
+    # The text is a date argument the tools accept back: the same instant.
+    text = when("2026-11-18T15:21:00Z", chicago) or ""
+    assert datetime.fromisoformat(text) == datetime(2026, 11, 18, 15, 21, tzinfo=UTC)
+
+
 def test_window_text_reads_whole_local_days_as_dates_and_names_the_zone():
     tick = timedelta(microseconds=1)
     chicago = ZoneInfo("America/Chicago")
