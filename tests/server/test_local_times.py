@@ -106,3 +106,22 @@ async def test_conversation_lines_and_search_hits_read_in_chicago_time(
         assert row.startswith(f"- {chicago(sent)} · "), row
     # 30 days before 2026-11-18 15:30Z is 2026-10-19 15:30Z, still CDT
     assert "index covers activity since 2026-10-19 10:30-05:00" in text_of(hits).split("\n")[1]
+
+
+async def test_date_errors_echo_the_arguments_in_chicago_time(sandbox_factory: Callable[..., RunningSandbox]):
+    """A refusal quotes the model's own dates as it gave them (Chicago midnights), not as UTC instants;
+    nothing is asked upstream."""
+    sb = sandbox_factory(now=PINNED)
+    async with chicago_client(sb) as c:
+        before = len(sb.sandbox.requests)
+        swapped = await c.call_tool(
+            "list_conversations", {"start_date": "2026-11-10", "end_date": "2026-10-20"}
+        )
+        future = await c.call_tool("get_response_rate", {"start_date": "2026-12-01"})
+        assert sb.sandbox.requests[before:] == []
+    assert swapped.is_error and future.is_error
+    # end_date 2026-10-20 means the whole day: its last minute, in CDT
+    assert "start_date (2026-11-10 00:00-06:00) is after end_date (2026-10-20 23:59-05:00)" in text_of(
+        swapped
+    )
+    assert "start_date (2026-12-01 00:00-06:00) is in the future" in text_of(future)

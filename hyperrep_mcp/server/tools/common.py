@@ -19,7 +19,7 @@ from hyperrep_mcp.api.errors import HyperRepError, NotFoundError
 from hyperrep_mcp.api.models import Company, Contact, Conversation, Message, Page, Record, ResponseRate
 from hyperrep_mcp.index import ConversationRow, Progress
 from hyperrep_mcp.render import records
-from hyperrep_mcp.render.layout import call, fit
+from hyperrep_mcp.render.layout import call, fit, when
 from hyperrep_mcp.render.text import one_line
 from hyperrep_mcp.render.views import OrgRef, RateFigures, RecordsOut, Window
 from hyperrep_mcp.server import cursor as cursors
@@ -187,10 +187,6 @@ def no_period_with_dates(period: str | None, start_date: str | None, end_date: s
         )
 
 
-def _utc(value: datetime) -> str:
-    return f"{value:%Y-%m-%d %H:%M}Z"
-
-
 def listing_dates(
     start_date: str | None, end_date: str | None, *, period: str | None = None, zone: tzinfo = UTC
 ) -> tuple[datetime | None, datetime | None]:
@@ -202,7 +198,10 @@ def listing_dates(
     start = parse_date(start_date, field_name="start_date", zone=zone)
     end = parse_date(end_date, field_name="end_date", end=True, zone=zone)
     if start and end and start > end:
-        raise ToolInputError(f"start_date ({_utc(start)}) is after end_date ({_utc(end)}): swap them.")
+        # In the zone the dates were given in, so the model recognises its own arguments.
+        raise ToolInputError(
+            f"start_date ({when(start, zone)}) is after end_date ({when(end, zone)}): swap them."
+        )
     return start, end
 
 
@@ -245,7 +244,7 @@ def resolve_window(
     start, end = listing_dates(start_date, end_date, zone=zone)
     if start and start > current:
         raise ToolInputError(
-            f"start_date ({_utc(start)}) is in the future; this covers the past only. "
+            f"start_date ({when(start, zone)}) is in the future; this covers the past only. "
             "Use today or an earlier date."
         )
     if start is None and default is not None:
