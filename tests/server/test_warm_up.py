@@ -30,18 +30,23 @@ def org_list_requests(sb: RunningSandbox) -> int:
     return sum(r.path == ORGS for r in sb.sandbox.requests)
 
 
+async def first_call_finds_the_organizations_loaded(client: Client, sandbox: RunningSandbox) -> None:
+    """The warm-up asks for the organization list by itself; the first call then asks nothing more."""
+    with anyio.fail_after(10):
+        while org_list_requests(sandbox) == 0:  # noqa: ASYNC110 - no tool has been called
+            await anyio.sleep(0.02)
+    result = await client.call_tool("list_organizations", {})
+    assert not result.is_error
+    assert org_list_requests(sandbox) == 1  # the call used what the warm-up loaded
+
+
 @pytest.mark.parametrize("mode", ["auto", "legacy"])  # the 2026 era (server/discover), the handshake
 async def test_an_initialized_client_finds_the_organizations_loaded_before_its_first_call(
     sandbox: RunningSandbox, mode: str
 ):
     sandbox.sandbox.requests.clear()
     async with connect(sandbox, default_org=False, mode=mode) as client:
-        with anyio.fail_after(10):
-            while org_list_requests(sandbox) == 0:  # noqa: ASYNC110 - no tool has been called
-                await anyio.sleep(0.02)
-        result = await client.call_tool("list_organizations", {})
-        assert not result.is_error
-    assert org_list_requests(sandbox) == 1  # the call used what the warm-up loaded
+        await first_call_finds_the_organizations_loaded(client, sandbox)
 
 
 async def test_a_client_pinned_to_2026_that_lists_the_tools_gets_the_warm_up(sandbox: RunningSandbox):
@@ -53,12 +58,7 @@ async def test_a_client_pinned_to_2026_that_lists_the_tools_gets_the_warm_up(san
     async with Client(server, mode="2026-07-28") as client:
         assert org_list_requests(sandbox) == 0  # no discovery: nothing has started it yet
         await client.list_tools()
-        with anyio.fail_after(10):
-            while org_list_requests(sandbox) == 0:  # noqa: ASYNC110 - no tool has been called
-                await anyio.sleep(0.02)
-        result = await client.call_tool("list_organizations", {})
-        assert not result.is_error
-    assert org_list_requests(sandbox) == 1  # the call used what the warm-up loaded
+        await first_call_finds_the_organizations_loaded(client, sandbox)
 
 
 async def test_what_the_warm_up_builds_outlives_a_full_garbage_collection(sandbox: RunningSandbox):
