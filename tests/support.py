@@ -123,6 +123,20 @@ async def warm_up_done(sb: RunningSandbox, *, since: float, timeout_s: float = 5
             await anyio.sleep(0.01)
 
 
+def dianas_text_conversation(sb: RunningSandbox) -> tuple[Any, Any, Any]:
+    """The demo's Diana Prince (she has an email and a phone) and her one text conversation without a
+    pending reply draft: (the organization's data, Diana, the conversation)."""
+    org = sb.sandbox.data.org(sb.org)
+    diana = org.contacts[sb.sandbox.data.fixtures.diana_contact_id]
+    [conv] = [
+        c
+        for c in org.conversations.values()
+        if c.contact_id == diana.contact_id and c.modality == "text"
+        and org.response_draft_for(c.conversation_id) is None
+    ]  # fmt: skip
+    return org, diana, conv
+
+
 def text_of(result: Any) -> str:
     return "\n".join(getattr(block, "text", "") for block in result.content)
 

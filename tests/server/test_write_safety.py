@@ -28,7 +28,15 @@ from hyperrep_mcp.sandbox.records import ResponseDraft
 from hyperrep_mcp.server.app import EXPIRED_CONFIRMATION, build_server
 from hyperrep_mcp.server.http import build_http_app
 from tests.server.test_writes import EMAIL, Human, posted
-from tests.support import HTTP_TIMEOUT_S, RunningSandbox, UvicornThread, connect, settings_for, text_of
+from tests.support import (
+    HTTP_TIMEOUT_S,
+    RunningSandbox,
+    UvicornThread,
+    connect,
+    dianas_text_conversation,
+    settings_for,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -397,14 +405,7 @@ async def test_a_reply_is_confirmed_and_sent_where_the_api_serves_no_conversatio
     'This HyperRep API does not serve get conversation.'), and it names the channel the reply goes
     by, read from the conversation's messages, never an address it does not go to."""
     sb = sandbox_factory(implied_endpoints=False)
-    org = sb.sandbox.data.org(sb.org)
-    diana = org.contacts[sb.sandbox.data.fixtures.diana_contact_id]
-    [conv] = [
-        c
-        for c in org.conversations.values()
-        if c.contact_id == diana.contact_id and c.modality == "text"
-        and org.response_draft_for(c.conversation_id) is None
-    ]  # fmt: skip
+    _org, diana, conv = dianas_text_conversation(sb)
     args = {"conversation_id": conv.conversation_id, "body_text": "See you at 2.", "autosend_draft": True}
     r, human = await confirmed_call(sb, "upsert_response_draft", args)
     assert not r.is_error, text_of(r)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from mcp.types import ElicitRequestParams, ElicitResult
 
-from tests.support import RunningSandbox, connect, text_of
+from tests.support import RunningSandbox, connect, dianas_text_conversation, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -200,14 +200,7 @@ async def test_same_reply_twice_is_not_a_clobber(sandbox: RunningSandbox):
 async def test_a_reply_in_a_text_conversation_names_the_phone_it_goes_to(sandbox: RunningSandbox):
     """A text (SMS) reply goes to the contact's phone, so the summary names the phone, not the email
     the contact also has and the saved draft also carries."""
-    org = sandbox.sandbox.data.org(sandbox.org)
-    diana = org.contacts[sandbox.sandbox.data.fixtures.diana_contact_id]
-    [conv] = [
-        c
-        for c in org.conversations.values()
-        if c.contact_id == diana.contact_id and c.modality == "text"
-        and org.response_draft_for(c.conversation_id) is None
-    ]  # fmt: skip
+    _org, diana, conv = dianas_text_conversation(sandbox)
     assert diana.email and diana.phone_number
     async with connect(sandbox) as client:
         r = await client.call_tool(
@@ -224,14 +217,7 @@ async def test_a_reply_is_saved_where_the_api_serves_no_conversation_detail(sand
     carries no modality: the reply is still saved, and its summary still names the phone of a text
     conversation (the channel read from its messages)."""
     sb = sandbox_factory(implied_endpoints=False)  # conversation detail answers 404 like an unknown route
-    org = sb.sandbox.data.org(sb.org)
-    diana = org.contacts[sb.sandbox.data.fixtures.diana_contact_id]
-    [conv] = [
-        c
-        for c in org.conversations.values()
-        if c.contact_id == diana.contact_id and c.modality == "text"
-        and org.response_draft_for(c.conversation_id) is None
-    ]  # fmt: skip
+    org, diana, conv = dianas_text_conversation(sb)
     async with connect(sb) as client:
         r = await client.call_tool(
             "upsert_response_draft", {"conversation_id": conv.conversation_id, "body_text": "See you at 2."}
