@@ -115,12 +115,18 @@ def test_over_stdio_nothing_reaches_the_api_before_initialized(sandbox: RunningS
             time.sleep(0.02)
         assert org_list_requests(sandbox) == 1
     finally:
-        proc.stdin.close()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        end(proc)
+
+
+def end(proc: subprocess.Popen[str]) -> None:
+    """A stdio server ends when its input does; one that does not within 10 s is killed."""
+    assert proc.stdin is not None
+    proc.stdin.close()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
 
 
 def _imported(lines: list[str]) -> list[str]:
@@ -216,9 +222,4 @@ def test_over_stdio_what_start_up_leaves_out_the_warm_up_loads_and_the_first_cal
             assert not result.get("isError"), (tool, result)
         assert _imported(stderr[before_calls : settled()]) == []
     finally:
-        proc.stdin.close()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        end(proc)
