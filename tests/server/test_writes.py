@@ -228,6 +228,28 @@ async def test_a_reply_is_saved_where_the_api_serves_no_conversation_detail(sand
     assert f"Reply to {diana.name} {diana.phone_number}." in summary, summary
 
 
+async def test_the_channel_of_a_reply_is_read_in_the_same_round_trip_as_its_detail(sandbox_factory):
+    """Without a detail that says the channel, the channel comes from one message: read at the same
+    time as the detail, not after it (that made every reply wait one round trip more)."""
+    sb = sandbox_factory(implied_endpoints=False, latency_ms=150)
+    _org, _diana, conv = dianas_text_conversation(sb)
+    async with connect(sb) as client:
+        sb.sandbox.requests.clear()
+        r = await client.call_tool(
+            "upsert_response_draft", {"conversation_id": conv.conversation_id, "body_text": "See you at 2."}
+        )
+    assert not r.is_error, text_of(r)
+    seen = {
+        kind: [q.at for q in sb.sandbox.requests if q.method == "GET" and q.path.endswith(suffix)]
+        for kind, suffix in (
+            ("detail", conv.conversation_id),
+            ("messages", f"{conv.conversation_id}/messages"),
+        )
+    }
+    assert seen["detail"] and seen["messages"], seen
+    assert abs(min(seen["messages"]) - min(seen["detail"])) < 0.1  # sent together, well under 150 ms
+
+
 async def test_a_reply_whose_saved_copy_cannot_be_read_back_does_not_say_it_has_no_recipient(
     sandbox: RunningSandbox,
 ):

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from hyperrep_mcp.api import EndpointMissingError
 from hyperrep_mcp.api.client import iso
-from hyperrep_mcp.api.models import Conversation, DraftReceipt, Message, ResponseDraft
+from hyperrep_mcp.api.models import Conversation, DraftReceipt, Message, Page, ResponseDraft
 from hyperrep_mcp.render import records
 from hyperrep_mcp.render.layout import call
 from hyperrep_mcp.render.text import clip
@@ -226,20 +226,28 @@ async def reply_channel(state: AppState, org: str, conversation_id: str) -> str 
     """The conversation's channel ("email" / "text"), for naming the address a reply goes to. The
     conversation detail route is implied, not documented, and a documented conversation carries no
     modality, so its messages say it where the detail does not. A failed lookup costs the summary its
-    channel, not the write (None: unknown)."""
-    conversation = await quiet(state.api.get_conversation(org, conversation_id))
-    return await channel_of(state, org, conversation_id, conversation)
+    channel, not the write (None: unknown). Both are asked at once: one round trip, not two."""
+    conversation, page = await gather(
+        lambda: quiet(state.api.get_conversation(org, conversation_id)),
+        lambda: quiet(state.api.list_messages(org, conversation_id, limit=1)),
+    )
+    return _channel(conversation) or _channel(page)
 
 
 async def channel_of(
     state: AppState, org: str, conversation_id: str, conversation: Conversation | None
 ) -> str | None:
     """The channel the conversation's detail says (None: not served), else one of its messages'."""
-    modality = conversation.extra_fields().get("modality") if conversation else None
-    if modality:
-        return modality
-    page = await quiet(state.api.list_messages(org, conversation_id, limit=1))
-    return page.data[0].modality if page and page.data else None
+    return _channel(conversation) or _channel(
+        await quiet(state.api.list_messages(org, conversation_id, limit=1))
+    )
+
+
+def _channel(source: Conversation | Page[Message] | None) -> str | None:
+    """The channel a conversation's detail (an undocumented field) or its first listed message says."""
+    if isinstance(source, Conversation):
+        return source.extra_fields().get("modality")
+    return source.data[0].modality if source and source.data else None
 
 
 async def conversation_detail(state: AppState, org: str, conversation_id: str) -> Conversation | None:
